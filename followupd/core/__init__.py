@@ -1,0 +1,1 @@
+"""Pure core: no I/O, no Google imports; plain data in, decisions out."""

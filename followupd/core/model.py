@@ -1,0 +1,143 @@
+"""Plain data shared by the core, the engine and the adapters. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class State(StrEnum):
+    PENDING = "pending"  # interview found, not over (or draft not yet due)
+    DRAFTED = "drafted"  # drafts exist in Gmail, waiting for the user
+    APPROVED = "approved"  # the user confirmed; sent at send_at (mode send)
+    SENT = "sent"  # we sent it
+    SENT_MANUALLY = "sent_manually"  # the user sent it from Gmail
+    SKIPPED = "skipped"  # the user said no (or deleted the draft)
+    CANCELLED = "cancelled"  # event cancelled, deleted or declined before it ended
+    EXPIRED = "expired"  # the window closed unconfirmed; the draft is left alone
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_STATES
+
+
+FINAL_STATES = frozenset(
+    {State.SENT, State.SENT_MANUALLY, State.SKIPPED, State.CANCELLED, State.EXPIRED}
+)
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str  # lower-cased
+    name: str = ""  # displayName as given (hostile: never template code, never a raw header)
+    response: str = "needsAction"  # accepted | declined | tentative | needsAction
+    is_self: bool = False
+    is_organizer: bool = False
+    is_resource: bool = False
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """A calendar event, normalised from Calendar v3 JSON (see core.events)."""
+
+    calendar_id: str
+    id: str
+    status: str = "confirmed"  # confirmed | tentative | cancelled
+    summary: str = ""
+    description: str = ""
+    location: str = ""
+    start: datetime | None = None  # timezone-aware; None for all-day or missing
+    end: datetime | None = None
+    all_day: bool = False
+    event_type: str = "default"
+    attendees: tuple[Attendee, ...] = ()
+    attendees_omitted: bool = False
+    organizer_email: str = ""
+    organizer_self: bool = False
+    recurring_event_id: str | None = None
+    html_link: str = ""
+    conference_url: str = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the note is about or addressed to. `email` may be "" when only a
+    name is known (an interviewer listed in a scheduling tool's description)."""
+
+    email: str
+    name: str
+    first_name: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What detection concluded about one event."""
+
+    is_interview: bool
+    reason: str  # why (or why not), for `show` and debug logs; never holds the description
+    recipients: tuple[Person, ...] = ()  # who gets a note (have an email)
+    interviewers: tuple[Person, ...] = ()  # everyone who interviewed, emails or not
+    company: str = ""
+    role: str = ""
+    kind: str = "interview"  # phone_screen | interview | panel | onsite
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One proofreading finding. `blocking` findings stop a draft from being created."""
+
+    code: str  # e.g. "spelling", "repeated_word", "too_long", "no_thanks", "no_detail", "template"
+    message: str
+    blocking: bool = False
+
+
+@dataclass
+class Draft:
+    """One Gmail draft of a follow-up (one per recipient, or one for the panel)."""
+
+    recipients: tuple[str, ...]  # emails on the To line
+    rfc_message_id: str  # the Message-ID header we generated: finds our own duplicates
+    draft_id: str | None = None  # Gmail's draft id (stable across edits)
+    message_id: str | None = None  # Gmail's message id when we last wrote it
+    thread_id: str | None = None
+    subject: str = ""
+    touched: bool = False  # the user edited it: never overwrite
+    status: str = "planned"  # planned | created | sending | sent | sent_manually | deleted
+    sent_message_id: str | None = None
+
+
+@dataclass
+class FollowUp:
+    id: str
+    calendar_id: str
+    event_id: str
+    summary: str
+    start: datetime
+    end: datetime
+    state: State = State.PENDING
+    recipients: tuple[str, ...] = ()
+    company: str = ""
+    role: str = ""
+    kind: str = "interview"
+    template: str = ""
+    drafts: list[Draft] = field(default_factory=list)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    draft_at: datetime | None = None
+    send_at: datetime | None = None  # null until confirmed
+    late: bool = False  # send_at fell outside the window (late policy)
+    notes: list[str] = field(default_factory=list)
+    proofread: list[Finding] = field(default_factory=list)
+    nudges_sent: list[str] = field(default_factory=list)  # kinds already delivered
+    replied_at: datetime | None = None
+    sent_at: datetime | None = None
+    approved_via: str = ""
+    error: str = ""  # last problem acting on it, for `show`
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
