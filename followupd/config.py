@@ -60,10 +60,10 @@ def parse_clock(value: object) -> time:
     raise ValueError(f'expected a local time like "09:00", got {value!r}')
 
 
-Duration = Annotated[
-    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
+Clock = Annotated[
+    time, BeforeValidator(parse_clock), PlainSerializer(lambda t: t.strftime("%H:%M"))
 ]
-Clock = Annotated[time, BeforeValidator(parse_clock), PlainSerializer(lambda t: t.strftime("%H:%M"))]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -245,7 +245,7 @@ class NudgeSettings(_Section):
 
 class Config(_Section):
     mode: Literal["draft", "nudge", "send"] = "nudge"
-    token_store: Literal["keyring", "file"] = "keyring"
+    token_store: Literal["keyring", "file"] = "keyring"  # noqa: S105 (a backend name)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     google: GoogleSettings = Field(default_factory=GoogleSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)

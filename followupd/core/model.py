@@ -56,6 +56,7 @@ class Event:
     attendees_omitted: bool = False
     organizer_email: str = ""
     organizer_self: bool = False
+    organizer_name: str = ""  # organizer.displayName as given (hostile, like Attendee.name)
     recurring_event_id: str | None = None
     html_link: str = ""
     conference_url: str = ""
@@ -108,7 +109,10 @@ class Draft:
     thread_id: str | None = None
     subject: str = ""
     touched: bool = False  # the user edited it: never overwrite
-    status: str = "planned"  # planned | created | sending | sent | sent_manually | deleted
+    # planned | creating | created | sending | sent | sent_manually | deleted
+    # "creating" and "sending" are intents written before the Gmail call: after a crash
+    # they mean "look in Gmail before doing it again".
+    status: str = "planned"
     sent_message_id: str | None = None
 
 
@@ -122,6 +126,9 @@ class FollowUp:
     end: datetime
     state: State = State.PENDING
     recipients: tuple[str, ...] = ()
+    people: tuple[Person, ...] = ()  # recipients with names, for greetings
+    interviewers: tuple[Person, ...] = ()
+    location: str = ""
     company: str = ""
     role: str = ""
     kind: str = "interview"
@@ -139,5 +146,8 @@ class FollowUp:
     sent_at: datetime | None = None
     approved_via: str = ""
     error: str = ""  # last problem acting on it, for `show`
+    retry_at: datetime | None = None  # after a problem: not before this moment
+    rerender: bool = False  # notes changed: refresh untouched drafts
+    nudge_thread_id: str | None = None  # thread of the nudge email (approval by reply)
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -1,0 +1,102 @@
+"""Wiring: build the engine and its adapters from a config. Shared by the daemon,
+`sync`, `demo` and the CLI commands that talk to Google (imports stay lazy so that
+`followupd --help` and `list` never load the Google client libraries)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from followupd import paths
+from followupd.adapters.store import Store
+from followupd.config import Config
+from followupd.core import timing
+
+if TYPE_CHECKING:
+    from followupd.adapters.gmail import Mailbox
+    from followupd.adapters.notify import Notifier
+    from followupd.core.model import FollowUp
+    from followupd.engine import Engine
+    from followupd.template_store import TemplateStore
+
+log = logging.getLogger(__name__)
+
+
+def state_db() -> Path:
+    return paths.state_dir() / "state.db"
+
+
+def open_store() -> Store:
+    return Store(state_db())
+
+
+def template_store(config: Config) -> TemplateStore:
+    from followupd.template_store import TemplateStore
+
+    user_dir = (
+        Path(config.drafts.template_dir).expanduser()
+        if config.drafts.template_dir
+        else paths.config_dir() / "templates"
+    )
+    return TemplateStore(user_dir)
+
+
+def notifiers_for(config: Config, mailbox: Mailbox | None, account: str = "") -> list[Notifier]:
+    from followupd.adapters.notify import CommandNotifier, DesktopNotifier
+
+    result: list[Notifier] = []
+    for channel in config.nudge.channels:
+        if channel == "desktop":
+            result.append(DesktopNotifier())
+        elif channel == "command" and config.nudge.command:
+            result.append(CommandNotifier(list(config.nudge.command)))
+        elif channel == "email" and mailbox is not None and account:
+            from followupd.adapters.email_notify import EmailNotifier
+
+            result.append(EmailNotifier(mailbox, account, config.profile.name))
+    return result
+
+
+def build_engine(
+    config: Config,
+    *,
+    store: Store | None = None,
+    clock: timing.Clock | None = None,
+    on_change: Callable[[FollowUp, str], None] | None = None,
+    notifiers: list[Notifier] | None = None,
+) -> Engine:
+    """The real engine: Google adapters with the stored login."""
+    from followupd.adapters.calendar import GoogleCalendar, resolve_calendars
+    from followupd.adapters.gmail import GoogleMailbox
+    from followupd.adapters.google_auth import current_account, load_credentials
+    from followupd.adapters.google_clients import GoogleClients
+    from followupd.adapters.tokens import token_store_for
+    from followupd.engine import Engine
+
+    credentials = load_credentials(config, token_store_for(config))
+    account = current_account(config)
+    clients = GoogleClients(credentials, endpoint=config.google.endpoint)
+    calendar = GoogleCalendar(clients)
+    mailbox = GoogleMailbox(clients)
+    resolved: list[str] = []
+
+    def calendars() -> list[str]:
+        # "selected" is resolved once per engine (a config reload rebuilds it).
+        if not resolved:
+            resolved.extend(resolve_calendars(calendar, list(config.detect.calendars)))
+        return resolved
+
+    return Engine(
+        config=config,
+        store=store or open_store(),
+        calendar=calendar,
+        mailbox=mailbox,
+        templates=template_store(config),
+        notifiers=notifiers if notifiers is not None else notifiers_for(config, mailbox, account),
+        account=account,
+        clock=clock or timing.SystemClock(),
+        calendars=calendars,
+        on_change=on_change,
+    )

@@ -1,0 +1,71 @@
+"""What a nudge says: the next step, the deadline, and the proofreading findings.
+
+Pure text building; the channels (desktop, email, command) live in adapters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from followupd.adapters.notify import Nudge
+from followupd.config import Config
+from followupd.core.model import FollowUp
+
+DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
+
+_TITLES = {
+    "draft_ready": "Draft ready: review your follow-up",
+    "reminder": "Reminder: your follow-up is waiting",
+    "closing": "Last call: the follow-up window closes soon",
+    "checkin": "No reply yet: time for a short check-in?",
+}
+
+
+def _local(moment: datetime | None, config: Config) -> str:
+    if moment is None:
+        return "?"
+    return moment.astimezone(config.timing.zone).strftime("%a %d %b %H:%M")
+
+
+def compose_nudge(fu: FollowUp, kind: str, config: Config, now: datetime) -> Nudge:
+    who = ", ".join(p.name or p.email for p in fu.people) or ", ".join(fu.recipients)
+    lines = [f"{fu.summary} ({who})"]
+    if kind == "checkin":
+        lines.append(
+            "Your note went out and nobody has answered. A brief check-in keeps the "
+            "door open; write it in Gmail when you are ready."
+        )
+        actions: tuple[str, ...] = ("open",)
+    else:
+        lines.append("Review the draft in Gmail and change anything you like.")
+        if config.mode == "send":
+            lines.append(
+                f"Then approve it: `followupd approve {fu.id}` (or the Approve button). "
+                "It is sent as you left it at the next good moment."
+            )
+            actions = ("approve", "skip", "open")
+        else:
+            lines.append(f"Then send it from Gmail yourself, or skip it: `followupd skip {fu.id}`.")
+            actions = ("skip", "open")
+        lines.append(f"Best sent by {_local(fu.window_end, config)}.")
+    findings = [f.message for f in fu.proofread]
+    if findings:
+        lines.append("Proofreading: " + "; ".join(findings))
+    body = "\n".join(lines)
+    return Nudge(
+        followup_id=fu.id,
+        kind=kind,
+        title=_TITLES.get(kind, "followupd"),
+        body=body,
+        actions=actions,
+        open_url=DRAFTS_URL,
+        payload={
+            "summary": fu.summary,
+            "recipients": list(fu.recipients),
+            "state": fu.state.value,
+            "window_end": fu.window_end.isoformat() if fu.window_end else None,
+            "draft_ids": [d.draft_id for d in fu.drafts if d.draft_id],
+            "proofread": findings,
+            "approve_command": f"followupd approve {fu.id}",
+        },
+    )

@@ -1,0 +1,338 @@
+"""The long-running daemon: APScheduler timers rebuilt from the SQLite state, a
+single worker for every Google call, signals, sd_notify and the watchdog.
+
+Threads: the main thread watches (signals, watchdog, sleep detection, CLI
+requests); APScheduler's single worker runs every cycle and timer, so two Gmail
+writes never race and one Http object per thread is enough.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import random
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from followupd import paths
+from followupd.adapters import systemd
+from followupd.adapters.store import Store
+from followupd.config import Config
+from followupd.errors import AuthError, ConfigError, FollowupdError, GoogleUnavailable
+
+log = logging.getLogger(__name__)
+
+TICK = 1.0  # seconds between looks at the state (CLI requests take effect within it)
+AUTH_RETRY = timedelta(hours=1)
+BACKOFF_MAX = timedelta(minutes=30)
+
+
+class AlreadyRunning(FollowupdError):
+    exit_code = 75  # EX_TEMPFAIL
+
+
+class InstanceLock:
+    """One daemon per state directory: an flock on state/daemon.lock."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "daemon.lock"
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        paths.ensure_private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.fdopen(fd, "r+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def holder_pid(self) -> int | None:
+        """The running daemon's pid, or None when nobody holds the lock."""
+        if not self.path.exists():
+            return None
+        if self.acquire():
+            self.release()
+            return None
+        try:
+            return int(self.path.read_text().strip() or 0) or None
+        except (OSError, ValueError):
+            return None
+
+
+def backoff_delay(failures: int, retry_after: float | None, rng: random.Random) -> float:
+    """Exponential backoff with full jitter, never below Retry-After."""
+    cap = min(BACKOFF_MAX.total_seconds(), 5.0 * (2 ** min(failures, 12)))
+    delay = rng.uniform(cap / 2, cap)
+    if retry_after:
+        delay = max(delay, retry_after)
+    return delay
+
+
+class Daemon:
+    def __init__(self, config_path: Path, config: Config, *, once: bool = False) -> None:
+        self.config_path = config_path
+        self.config = config
+        self.state_dir = paths.state_dir()
+        self.lock = InstanceLock(self.state_dir)
+        self.stop_event = threading.Event()
+        self.reload_event = threading.Event()
+        self._failures = 0
+        self._rng = random.Random()
+        self._scheduler: Any = None
+        self._engine: Any = None
+        # While Google is down or the login refused, due timers wait for the next poll
+        # instead of firing (and failing) in a hot loop.
+        self._hold_until = datetime.min.replace(tzinfo=UTC)
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def run(self) -> int:
+        if not self.lock.acquire():
+            pid = InstanceLock(self.state_dir).holder_pid()
+            raise AlreadyRunning(
+                f"followupd is already running (pid {pid or '?'}) for {self.state_dir}; "
+                "stop it first (systemctl --user stop followupd) or use another XDG_STATE_HOME"
+            )
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        self.store = Store(self.state_dir / "state.db")
+        self.store.set_meta("daemon_pid", str(os.getpid()))
+        self.store.set_meta("daemon_started", datetime.now(UTC).isoformat())
+        try:
+            self._start_scheduler()
+            systemd.ready("followupd running")
+            log.info("followupd started (mode %s, state %s)", self.config.mode, self.state_dir)
+            self._watch()
+        finally:
+            systemd.stopping()
+            log.info("followupd stopping")
+            if self._scheduler is not None:
+                self._scheduler.shutdown(wait=True)
+            self.store.set_meta("daemon_pid", "")
+            self.store.close()
+            self.lock.release()
+        return 0
+
+    def _on_term(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_event.set()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        self.reload_event.set()
+
+    def _start_scheduler(self) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            # Whatever fell due while asleep or down runs once, however late.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+        self._scheduler.start()
+        self._schedule_poll(0)
+
+    # --- the main thread: watch, never call Google ----------------------------------
+
+    def _watch(self) -> None:
+        interval = systemd.watchdog_interval()
+        last_ping = 0.0
+        last_version = self.store.data_version()
+        last_wall, last_mono = time.time(), time.monotonic()
+        while not self.stop_event.wait(TICK):
+            now_mono = time.monotonic()
+            if interval and now_mono - last_ping >= interval:
+                systemd.watchdog()
+                last_ping = now_mono
+            # A wall-clock jump much larger than the monotonic one: the machine slept
+            # (CLOCK_MONOTONIC stops in suspend). APScheduler does not notice by itself.
+            wall = time.time()
+            if (wall - last_wall) - (now_mono - last_mono) > 30:
+                log.info("woke from sleep: catching up")
+                self._submit("catch-up", self._job_cycle)
+            self._scheduler.wakeup()
+            last_wall, last_mono = wall, now_mono
+            version = self.store.data_version()
+            if version != last_version:
+                last_version = version
+                if self.store.open_requests():
+                    self._submit("requests", self._job_requests)
+            if self.reload_event.is_set():
+                self.reload_event.clear()
+                self._reload()
+
+    def _submit(self, job_id: str, func: Any) -> None:
+        self._scheduler.add_job(func, id=job_id, replace_existing=True)
+
+    def _schedule_poll(self, delay: float) -> None:
+        run_at = datetime.now(UTC) + timedelta(seconds=delay)
+        self._scheduler.add_job(
+            self._job_cycle, "date", run_date=run_at, id="poll", replace_existing=True
+        )
+        self.store.set_meta("next_poll", run_at.isoformat())
+
+    def _reload(self) -> None:
+        from followupd import config as config_mod
+
+        try:
+            new = config_mod.load(self.config_path)
+        except ConfigError as exc:
+            log.error("config reload refused, keeping the old config: %s", exc)
+            self.store.set_meta("last_error", f"config reload refused: {exc}")
+            return
+        self.config = new
+        self._submit("reload", self._job_rebuild)
+        log.info("config reloaded from %s", self.config_path)
+
+    # --- jobs (run in the single worker thread) -------------------------------------
+
+    def _job_rebuild(self) -> None:
+        self._engine = None  # rebuilt lazily with the new config
+        self._job_cycle()
+
+    def _get_engine(self) -> Any:
+        if self._engine is None:
+            from followupd.app import build_engine
+
+            self._engine = build_engine(self.config, store=self._worker_store())
+        return self._engine
+
+    def _worker_store(self) -> Store:
+        # SQLite connections belong to one thread: the worker has its own.
+        local = getattr(self, "_wstore", None)
+        if local is None:
+            local = Store(self.state_dir / "state.db")
+            self._wstore = local
+        return local
+
+    def _job_cycle(self) -> None:
+        delay = self.config.google.poll_interval.total_seconds()
+        store = self._worker_store()
+        try:
+            engine = self._get_engine()
+            report = engine.cycle()
+            self._failures = 0
+            self._hold_until = datetime.min.replace(tzinfo=UTC)
+            store.set_meta("auth_state", "ok")
+            store.set_meta("last_error", "")
+            systemd.status(f"ok; last sync {datetime.now(UTC):%H:%M:%S} UTC")
+            if report.new_followups or report.drafts_created or report.sent:
+                log.info(
+                    "cycle: %d event(s), %d new follow-up(s), %d draft(s), %d sent",
+                    report.events_seen,
+                    len(report.new_followups),
+                    report.drafts_created,
+                    report.sent,
+                )
+        except AuthError as exc:
+            self._engine = None
+            delay = AUTH_RETRY.total_seconds()
+            self._auth_problem(store, str(exc))
+        except GoogleUnavailable as exc:
+            self._failures += 1
+            delay = backoff_delay(self._failures, getattr(exc, "retry_after", None), self._rng)
+            store.set_meta("last_error", f"Google unreachable: {exc}")
+            log.warning("Google unreachable (%s); retrying in %.0fs", exc, delay)
+            systemd.status(f"Google unreachable; retrying in {delay:.0f}s")
+        except FollowupdError as exc:
+            self._failures += 1
+            delay = backoff_delay(self._failures, None, self._rng)
+            store.set_meta("last_error", str(exc))
+            log.error("%s", exc)
+        except Exception:
+            self._failures += 1
+            delay = backoff_delay(self._failures, None, self._rng)
+            log.exception("unexpected error in a cycle; retrying in %.0fs", delay)
+            store.set_meta("last_error", "unexpected error (see the log)")
+        finally:
+            if self._failures or store.get_meta("auth_state") == "error":
+                self._hold_until = datetime.now(UTC) + timedelta(seconds=delay)
+            self._schedule_poll(delay)
+            self._rebuild_timers(store)
+
+    def _job_requests(self) -> None:
+        store = self._worker_store()
+        try:
+            engine = self._get_engine()
+            if engine.apply_requests():
+                engine.act_due()
+        except (AuthError, GoogleUnavailable, FollowupdError) as exc:
+            # Requests are applied without Google; acting waits for the next cycle.
+            log.warning("request handling: %s", exc)
+        finally:
+            self._rebuild_timers(store)
+
+    def _job_due(self, fu_id: str) -> None:
+        store = self._worker_store()
+        try:
+            engine = self._get_engine()
+            engine.check_gmail()
+            engine.act_on(fu_id)
+        except (AuthError, GoogleUnavailable, FollowupdError) as exc:
+            log.warning("follow-up %s: will retry with the next poll: %s", fu_id, exc)
+            self._hold_until = max(self._hold_until, datetime.now(UTC) + timedelta(seconds=30))
+        finally:
+            self._rebuild_timers(store)
+
+    def _auth_problem(self, store: Store, message: str) -> None:
+        first = store.get_meta("auth_state") != "error"
+        store.set_meta("auth_state", "error")
+        store.set_meta("last_error", message)
+        systemd.status("login needed: run `followupd login`")
+        log.error("Google refused the login: %s", message)
+        if first:
+            from followupd.adapters.notify import NotifyError, Nudge
+            from followupd.app import notifiers_for
+
+            for notifier in notifiers_for(self.config, mailbox=None):
+                try:
+                    notifier.send(
+                        Nudge(
+                            followup_id="",
+                            kind="problem",
+                            title="followupd needs you to log in again",
+                            body=message,
+                            actions=(),
+                            open_url=None,
+                            payload={"error": message},
+                        )
+                    )
+                except NotifyError as exc:
+                    log.warning("could not nudge about the login: %s", exc)
+
+    def _rebuild_timers(self, store: Store) -> None:
+        """One timer per follow-up with a due action, from the state (the truth)."""
+        wanted = {f"due:{fu_id}": due for fu_id, due in store.timers()}
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith("due:") and job.id not in wanted:
+                job.remove()
+        earliest = max(datetime.now(UTC), self._hold_until)
+        for job_id, due in wanted.items():
+            self._scheduler.add_job(
+                self._job_due,
+                "date",
+                run_date=max(due, earliest),
+                args=[job_id[4:]],
+                id=job_id,
+                replace_existing=True,
+            )

@@ -1,0 +1,215 @@
+"""`followupd demo`: the real daemon against the built-in sandbox, in a temporary
+home, with no Google account. Shows what is detected and the drafts as they appear,
+then stops by itself with a short summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEMO_SEED: dict[str, Any] = {
+    "user": {"email": "casey@example.com", "name": "Casey Candidate"},
+    "events": [
+        {
+            "id": "demo-interview-1",
+            "summary": "Interview: Backend Engineer, Acme Robotics",
+            "startIn": "-55m",
+            "duration": "45m",
+            "description": "Interviewers: Jane Doe, Omar Haddad\nJoin with Google Meet.",
+            "hangoutLink": "https://meet.google.com/abc-defg-hij",
+            "organizer": {"email": "jane.doe@acmerobotics.com"},
+            "attendees": [
+                {"email": "casey@example.com", "self": True, "responseStatus": "accepted"},
+                {
+                    "email": "jane.doe@acmerobotics.com",
+                    "displayName": "Jane Doe",
+                    "responseStatus": "accepted",
+                    "organizer": True,
+                },
+                {"email": "omar.haddad@acmerobotics.com", "responseStatus": "accepted"},
+                {
+                    "email": "c_room-4@resource.calendar.google.com",
+                    "displayName": "Room 4 (6)",
+                    "resource": True,
+                    "responseStatus": "accepted",
+                },
+            ],
+        },
+        {
+            "id": "demo-interview-2",
+            "summary": "Phone screen with Globex",
+            "startIn": "-1770s",
+            "duration": "1800s",
+            "attendees": [
+                {"email": "casey@example.com", "self": True, "responseStatus": "accepted"},
+                {
+                    "email": "priya.nair@globex.io",
+                    "displayName": "Priya Nair",
+                    "responseStatus": "accepted",
+                },
+            ],
+        },
+        {
+            "id": "demo-standup",
+            "summary": "Weekly catch-up with my mentor",
+            "startIn": "-70m",
+            "duration": "30m",
+            "attendees": [
+                {"email": "casey@example.com", "self": True, "responseStatus": "accepted"},
+                {"email": "mentor@example.org", "responseStatus": "accepted"},
+            ],
+        },
+    ],
+}
+
+CLIENT_ID = "demo-client.apps.googleusercontent.com"
+
+
+def _config_text(endpoint: str, client_secrets: Path) -> str:
+    notifier = (
+        "import json,sys; d=json.load(sys.stdin); "
+        "print('  nudge:', d['title'], '->', d['approve_command'], flush=True)"
+    )
+    return f"""mode = "nudge"
+token_store = "file"
+
+[google]
+endpoint = "{endpoint}"
+client_secrets = "{client_secrets}"
+poll_interval = "5s"
+
+[timing]
+timezone = "UTC"
+draft_delay = "5s"
+
+[profile]
+name = "Casey Candidate"
+highlights = ["six years building reliable payment backends", "mentoring junior engineers"]
+
+[nudge]
+channels = ["command"]
+command = [{sys.executable!r}, "-c", {notifier!r}]
+""".replace("'", '"')
+
+
+def _play_browser(proc: subprocess.Popen[str], say: Callable[[str], None]) -> None:
+    """Read the login output; open the consent URL the way a browser would."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip()
+        if re.match(r"^https?://\S+$", line):
+            say("  (the demo plays the browser and approves the consent page)")
+            urllib.request.urlopen(line, timeout=10).read()  # noqa: S310 (loopback)
+        elif line:
+            say(f"  login: {line}")
+
+
+def run_demo(say: Callable[[str], None] = print, limit: float = 55.0) -> int:
+    from followupd.sandbox import Sandbox
+
+    started = time.monotonic()
+    home = Path(tempfile.mkdtemp(prefix="followupd-demo-"))
+    env = dict(os.environ)
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_STATE_HOME=str(home / "state"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("FOLLOWUPD_CONFIG", None)
+    sandbox = Sandbox(seed=DEMO_SEED, user_email="casey@example.com", user_name="Casey Candidate")
+    sandbox.start()
+    say(f"Sandbox Google running at {sandbox.url} (temporary home {home})")
+    secrets = home / "client_secret_demo.json"
+    installed = {
+        "client_id": CLIENT_ID,
+        "client_secret": "demo-secret",
+        "auth_uri": f"{sandbox.url}/o/oauth2/auth",
+        "token_uri": f"{sandbox.url}/token",
+        "redirect_uris": ["http://localhost"],
+    }
+    secrets.write_text(json.dumps({"installed": installed}))
+    config = home / "config" / "followupd" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(_config_text(sandbox.url, secrets))
+    cmd = [sys.executable, "-m", "followupd"]
+    daemon: subprocess.Popen[str] | None = None
+    try:
+        say("\n1. followupd login (OAuth against the sandbox)")
+        login = subprocess.Popen(
+            [*cmd, "login", "--no-browser", "--client-secrets", str(secrets)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        _play_browser(login, say)
+        if login.wait(timeout=30) != 0:
+            say("login failed")
+            return 1
+        say("\n2. followupd run (the real daemon; its log below)")
+        daemon = subprocess.Popen(
+            [*cmd, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        threading.Thread(target=_relay, args=(daemon, say), daemon=True).start()
+        shown: set[str] = set()
+        while time.monotonic() - started < limit:
+            for draft in sandbox.drafts():
+                if draft["id"] in shown:
+                    continue
+                shown.add(draft["id"])
+                _show_draft(draft, say)
+            if len(shown) >= 2:
+                time.sleep(2)  # let the nudges print
+                break
+            if daemon.poll() is not None:
+                say(f"the daemon stopped early (exit {daemon.returncode})")
+                return 1
+            time.sleep(0.5)
+        daemon.terminate()
+        code = daemon.wait(timeout=10)
+        daemon = None
+        say("\n3. followupd list")
+        listing = subprocess.run([*cmd, "list"], env=env, capture_output=True, text=True)
+        say(listing.stdout.rstrip())
+        counts = sandbox.counts()
+        say(
+            f"\nSummary: {len(shown)} draft(s) in Gmail Drafts for 2 interviews; the "
+            "mentor meeting was not an interview; nothing was sent (mode nudge). "
+            f"Google calls: {sum(counts.values())}; daemon exit {code}; "
+            f"{time.monotonic() - started:.0f}s."
+        )
+        return 0 if len(shown) >= 2 and code == 0 else 1
+    finally:
+        if daemon is not None:
+            daemon.kill()
+        sandbox.stop()
+
+
+def _relay(proc: subprocess.Popen[str], say: Callable[[str], None]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        say(f"  daemon | {line.rstrip()}")
+
+
+def _show_draft(draft: dict[str, Any], say: Callable[[str], None]) -> None:
+    msg = draft["parsed"]
+    body = msg.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    say("\n  ---- new Gmail draft " + "-" * 40)
+    for header in ("From", "To", "Subject"):
+        say(f"  {header}: {msg[header]}")
+    say("")
+    for line in text.rstrip().splitlines():
+        say(f"  | {line}")
+    say("  " + "-" * 61)

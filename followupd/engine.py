@@ -1,0 +1,513 @@
+"""One reconcile cycle: observe (Calendar, Gmail), plan (core), act (adapters), record.
+
+Every Gmail write is bracketed by the SQLite state: an intent ("creating",
+"sending") is committed before the call and the outcome after it, so a crash at any
+point is resolved by looking in Gmail first, never by doing the write again blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from followupd.adapters.calendar import CalendarSource
+from followupd.adapters.gmail import Mailbox, MessageMeta, SendUncertain
+from followupd.adapters.notify import Notifier, NotifyError, Nudge
+from followupd.adapters.store import Store
+from followupd.config import Config
+from followupd.core import lifecycle, timing
+from followupd.core.compose import TemplateProblem, build_context, pick_template, render
+from followupd.core.detect import detect
+from followupd.core.events import event_from_api
+from followupd.core.lifecycle import Action
+from followupd.core.message import build_message, make_message_id
+from followupd.core.model import Draft, Finding, FollowUp, Person, State
+from followupd.core.nudges import compose_nudge
+from followupd.core.proofread import proofread
+from followupd.errors import FollowupdError
+from followupd.requests import apply_request
+from followupd.template_store import TemplateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    events_seen: int = 0
+    new_followups: list[str] = field(default_factory=list)
+    drafts_created: int = 0
+    sent: int = 0
+    nudges: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        calendar: CalendarSource,
+        mailbox: Mailbox,
+        templates: TemplateStore,
+        notifiers: Sequence[Notifier],
+        account: str,
+        clock: timing.Clock,
+        calendars: Callable[[], list[str]] | None = None,
+        on_change: Callable[[FollowUp, str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.calendar = calendar
+        self.mailbox = mailbox
+        self.templates = templates
+        self.notifiers = list(notifiers)
+        self.account = account.lower()
+        self.clock = clock
+        self._calendars = calendars or (lambda: list(config.detect.calendars))
+        # Called with (follow-up, what happened) for live output (demo, foreground run).
+        self.on_change = on_change or (lambda fu, what: None)
+
+    # --- the cycle ------------------------------------------------------------------
+
+    def cycle(self) -> CycleReport:
+        """Poll the calendars, look at Gmail for active follow-ups, act on what is due."""
+        report = CycleReport()
+        self.apply_requests(report)
+        self.poll_calendars(report)
+        self.check_gmail(report)
+        self.act_due(report)
+        self.store.set_meta("last_sync", self.clock.now().isoformat())
+        return report
+
+    def poll_calendars(self, report: CycleReport | None = None) -> None:
+        report = report or CycleReport()
+        now = self.clock.now()
+        for calendar_id in self._calendars():
+            token = self.store.sync_token(calendar_id)
+            result = self.calendar.sync(calendar_id, token, now - self.config.detect.lookback)
+            with self.store.transaction():
+                for item in result.items:
+                    report.events_seen += 1
+                    self._observe(calendar_id, item, now, report)
+                self.store.set_sync_token(calendar_id, result.next_sync_token)
+            if result.full and token is not None:
+                log.info("calendar %s: sync token expired, did a full resync", calendar_id)
+
+    def _observe(
+        self, calendar_id: str, item: dict[str, object], now: datetime, report: CycleReport
+    ) -> None:
+        event = event_from_api(calendar_id, item)
+        if not event.id:
+            return
+        existing = self.store.by_event(calendar_id, event.id)
+        detection = detect(event, self.config.detect, self.account)
+        updated = lifecycle.observe_event(existing, event, detection, now, self.config)
+        if updated is None:
+            return
+        if existing is None:
+            report.new_followups.append(updated.id)
+            log.info(
+                "follow-up %s: interview detected (%s), %d recipient(s)",
+                updated.id,
+                detection.reason,
+                len(updated.recipients),
+            )
+            self.store.record(now, updated.id, "detected", detection.reason)
+            self.on_change(updated, "detected")
+        elif existing.state is not updated.state:
+            log.info("follow-up %s: %s -> %s", updated.id, existing.state, updated.state)
+            self.store.record(
+                now,
+                updated.id,
+                updated.state.value,
+                f"calendar: {existing.state} -> {updated.state}",
+            )
+            self.on_change(updated, updated.state.value)
+        elif (existing.start, existing.end) != (updated.start, updated.end):
+            self.store.record(now, updated.id, "moved", "the interview was rescheduled")
+            self.on_change(updated, "moved")
+        self._save(updated)
+
+    def _save(self, fu: FollowUp) -> None:
+        now = self.clock.now()
+        fu.updated_at = now
+        due = lifecycle.next_due(fu, now, self.config)
+        if due is not None and fu.retry_at is not None and fu.retry_at > due:
+            due = fu.retry_at  # a problem is retried later, not in a hot loop
+        self.store.save(fu, due)
+
+    def _commit(self, fu: FollowUp) -> None:
+        with self.store.transaction():
+            self._save(fu)
+
+    # --- requests from the CLI ------------------------------------------------------
+
+    def apply_requests(self, report: CycleReport | None = None) -> bool:
+        """Apply approve/skip/note requests queued by the CLI. True if any."""
+        requests = self.store.open_requests()
+        for request_id, fu_id, action, arg in requests:
+            result = self.apply(action, fu_id, arg, via="cli") if fu_id else "ok"
+            with self.store.transaction():
+                self.store.finish_request(request_id, self.clock.now(), result)
+        return bool(requests)
+
+    def apply(self, action: str, fu_id: str, arg: str = "", via: str = "cli") -> str:
+        """approve / skip / note on one follow-up; returns 'ok: ...' or 'error: ...'."""
+        ok, detail, fu = apply_request(
+            self.store, self.config, self.clock.now(), action, fu_id, arg, via
+        )
+        if fu is not None:
+            self.on_change(fu, action)
+        return f"{'ok' if ok else 'error'}: {detail}"
+
+    # --- Gmail observation ----------------------------------------------------------
+
+    def check_gmail(self, report: CycleReport | None = None) -> None:
+        """Notice edits, hand-sent or deleted drafts, replies; finish open intents."""
+        now = self.clock.now()
+        for fu in self.store.all():
+            if not lifecycle.watches_gmail(fu, now):
+                continue
+            before = (fu.state, [(d.status, d.touched) for d in fu.drafts], fu.replied_at)
+            for draft in fu.drafts:
+                self._check_draft(fu, draft)
+            if fu.state in (State.SENT, State.SENT_MANUALLY) and fu.replied_at is None:
+                self._check_reply(fu)
+            lifecycle.settle_after_gmail(fu, now)
+            after = (fu.state, [(d.status, d.touched) for d in fu.drafts], fu.replied_at)
+            if after != before:
+                if fu.state is not before[0]:
+                    self.store.record(now, fu.id, fu.state.value, "seen in Gmail")
+                    self.on_change(fu, fu.state.value)
+                if fu.replied_at and not before[2]:
+                    self.store.record(now, fu.id, "replied", "the interviewer replied")
+                    self.on_change(fu, "replied")
+                self._commit(fu)
+
+    def _check_draft(self, fu: FollowUp, draft: Draft) -> None:
+        if draft.status == "creating":
+            self._finish_create(fu, draft)
+        elif draft.status == "created" and draft.draft_id:
+            ref = self.mailbox.get_draft(draft.draft_id)
+            if ref is None:
+                self._classify_gone(fu, draft, intended_send=False)
+            elif ref.message_id != draft.message_id and not draft.touched:
+                draft.touched = True
+                log.info("follow-up %s: the user edited a draft; it will not be changed", fu.id)
+        elif draft.status == "sending" and draft.draft_id:
+            # A send was started and its outcome never recorded (crash, dropped line).
+            ref = self.mailbox.get_draft(draft.draft_id)
+            if ref is not None:
+                draft.status = "created"  # Gmail removes a sent draft: it was not sent
+            else:
+                self._classify_gone(fu, draft, intended_send=True)
+
+    def _finish_create(self, fu: FollowUp, draft: Draft) -> None:
+        found = self.mailbox.find_drafts_by_message_id(self._message_id(draft))
+        if found:
+            keep, *extra = found
+            for dup in extra:
+                self.mailbox.delete_draft(dup.draft_id)
+            draft.draft_id, draft.message_id, draft.thread_id = (
+                keep.draft_id,
+                keep.message_id,
+                keep.thread_id,
+            )
+            draft.status = "created"
+        else:
+            draft.status = "planned"
+
+    def _classify_gone(self, fu: FollowUp, draft: Draft, *, intended_send: bool) -> None:
+        """A draft vanished from Gmail: sent (by us or by hand) or deleted?"""
+        sent = self._sent_in_thread(draft)
+        if sent is None:
+            # No metadata scope: cannot look. With a send intent open, assume it went
+            # (a duplicate send is worse than a missed record); else treat as deleted.
+            draft.status = "sent" if intended_send else "deleted"
+            fu.error = (
+                ""
+                if intended_send
+                else (
+                    "a draft vanished from Gmail; without the gmail.metadata scope followupd "
+                    "cannot tell a hand-sent draft from a deleted one"
+                )
+            )
+            return
+        if sent:
+            draft.status = "sent" if intended_send else "sent_manually"
+            draft.sent_message_id = sent[-1].id
+        else:
+            draft.status = "deleted"
+
+    def _sent_in_thread(self, draft: Draft) -> list[MessageMeta] | None:
+        if not draft.thread_id or not self.config.google.metadata_scope:
+            return None
+        try:
+            messages = self.mailbox.thread(draft.thread_id)
+        except FollowupdError as exc:
+            log.warning("cannot read a thread: %s", exc)
+            return None
+        if messages is None:
+            return []
+        return [m for m in messages if "SENT" in m.labels and "DRAFT" not in m.labels]
+
+    def _check_reply(self, fu: FollowUp) -> None:
+        if not self.config.google.metadata_scope or fu.sent_at is None:
+            return
+        threads = {d.thread_id for d in fu.drafts if d.thread_id}
+        for thread_id in threads:
+            try:
+                messages = self.mailbox.thread(thread_id) or []
+            except FollowupdError as exc:
+                log.warning("cannot read a thread: %s", exc)
+                return
+            for message in messages:
+                if (
+                    "SENT" not in message.labels
+                    and "DRAFT" not in message.labels
+                    and self.account not in message.sender.lower()
+                    and message.internal_date >= fu.sent_at
+                ):
+                    fu.replied_at = message.internal_date
+                    return
+
+    # --- acting on what is due ------------------------------------------------------
+
+    def act_due(self, report: CycleReport | None = None) -> None:
+        report = report or CycleReport()
+        now = self.clock.now()
+        for fu in self.store.all():
+            for action in lifecycle.due_actions(fu, now, self.config):
+                self._act(fu, action, report)
+
+    def act_on(self, fu_id: str) -> None:
+        fu = self.store.get(fu_id)
+        if fu is not None:
+            report = CycleReport()
+            for action in lifecycle.due_actions(fu, self.clock.now(), self.config):
+                self._act(fu, action, report)
+
+    def _act(self, fu: FollowUp, action: Action, report: CycleReport) -> None:
+        now = self.clock.now()
+        if action is Action.CREATE_DRAFTS:
+            self._write_drafts(fu, report)
+        elif action is Action.SEND:
+            self._send(fu, report)
+        elif action is Action.EXPIRE:
+            fu.state = State.EXPIRED
+            self.store.record(now, fu.id, "expired", "the window closed unconfirmed")
+            log.info("follow-up %s: window closed unconfirmed; draft left alone", fu.id)
+            self._commit(fu)
+            self.on_change(fu, "expired")
+        else:
+            self._nudge(fu, action.value, report)
+
+    # drafts
+
+    def _message_id(self, draft: Draft) -> str:
+        domain = self.account.rpartition("@")[2] or "followupd.invalid"
+        return make_message_id(domain, draft.rfc_message_id)
+
+    def _write_drafts(self, fu: FollowUp, report: CycleReport) -> None:
+        now = self.clock.now()
+        fu.drafts = lifecycle.plan_drafts(fu, self.config.drafts.per_interviewer)
+        try:
+            name = fu.template or pick_template(
+                self.config.drafts.rules,
+                title=fu.summary,
+                calendar_id=fu.calendar_id,
+                domains=[e.rpartition("@")[2] for e in fu.recipients],
+                kind=fu.kind,
+                available=set(self.templates.names()),
+            )
+            source = self.templates.source(name)
+        except (FollowupdError, TemplateProblem, KeyError) as exc:
+            self._problem(fu, f"no template: {exc}")
+            return
+        fu.template = name
+        findings: list[Finding] = []
+        for draft in fu.drafts:
+            if draft.touched or draft.status not in ("planned", "created", "creating"):
+                continue
+            if draft.status == "creating":
+                self._finish_create(fu, draft)
+            if draft.status == "created" and not fu.rerender:
+                continue
+            people = [self._person(fu, email) for email in draft.recipients]
+            context = build_context(
+                recipient=people[0] if len(people) == 1 else None,
+                recipients=people,
+                interviewers=list(fu.interviewers) or people,
+                company=fu.company,
+                role=fu.role,
+                summary=fu.summary,
+                start=fu.start,
+                end=fu.end,
+                kind=fu.kind,
+                location=fu.location,
+                notes=fu.notes,
+                profile=self.config.profile,
+                user_email=self.account,
+                zone=self.config.timing.zone,
+                now=now,
+            )
+            try:
+                rendered = render(source, context)
+            except TemplateProblem as exc:
+                self._problem(fu, str(exc))
+                return
+            findings = proofread(
+                rendered,
+                known_words=self._known_words(fu, people),
+                max_words=self.config.drafts.max_words,
+                notes=fu.notes,
+            )
+            raw = build_message(
+                rendered=rendered,
+                from_name=self.config.profile.name,
+                from_email=self.account,
+                to=people,
+                message_id=self._message_id(draft),
+                date=now,
+            )
+            draft.subject = rendered.subject
+            if draft.status == "created" and draft.draft_id:
+                current = self.mailbox.get_draft(draft.draft_id)
+                if current is None:
+                    self._classify_gone(fu, draft, intended_send=False)
+                    continue
+                if current.message_id != draft.message_id:
+                    draft.touched = True  # the user got there first: hands off
+                    continue
+                ref = self.mailbox.update_draft(draft.draft_id, raw, thread_id=draft.thread_id)
+                if ref is None:
+                    self._classify_gone(fu, draft, intended_send=False)
+                    continue
+                draft.message_id, draft.thread_id = ref.message_id, ref.thread_id
+                self.store.record(now, fu.id, "draft_updated", "draft refreshed with notes")
+            else:
+                draft.status = "creating"
+                self._commit(fu)  # the intent, before the call
+                ref = self.mailbox.create_draft(
+                    raw, rfc_message_id=self._message_id(draft), thread_id=draft.thread_id
+                )
+                draft.draft_id, draft.message_id, draft.thread_id = (
+                    ref.draft_id,
+                    ref.message_id,
+                    ref.thread_id,
+                )
+                draft.status = "created"
+                report.drafts_created += 1
+                self.store.record(
+                    now, fu.id, "draft_created", f"draft for {len(people)} recipient(s)"
+                )
+                log.info("follow-up %s: draft created", fu.id)
+                self.on_change(fu, "draft_created")
+            self._commit(fu)
+        fu.proofread = findings
+        fu.rerender = False
+        fu.error = ""
+        fu.retry_at = None
+        lifecycle.settle_after_drafts(fu)
+        self._commit(fu)
+        if fu.state is State.DRAFTED:
+            self.on_change(fu, "drafted")
+            for action in lifecycle.due_actions(fu, now, self.config):
+                if action is Action.NUDGE_READY:
+                    self._nudge(fu, action.value, report)
+
+    def _person(self, fu: FollowUp, email: str) -> Person:
+        for person in fu.people:
+            if person.email == email:
+                return person
+        return Person(email=email, name="", first_name="")
+
+    def _known_words(self, fu: FollowUp, people: list[Person]) -> list[str]:
+        words = [*self.config.drafts.words, fu.company, fu.role, fu.summary]
+        words += [p.name for p in (*people, *fu.interviewers)]
+        words += [self.config.profile.name, self.config.profile.signature]
+        words += self.config.profile.highlights
+        return words
+
+    def _problem(self, fu: FollowUp, message: str) -> None:
+        repeated = fu.error == message
+        fu.error = message
+        fu.retry_at = self.clock.now() + self.config.google.poll_interval
+        self.store.record(self.clock.now(), fu.id, "problem", message)
+        log.error("follow-up %s: %s", fu.id, message)
+        self._commit(fu)
+        if repeated:
+            return  # said once already; `status` and `show` keep saying it
+        self._deliver(
+            fu,
+            Nudge(
+                followup_id=fu.id,
+                kind="problem",
+                title="followupd could not write a draft",
+                body=f"{message}\nFix it, then run `followupd sync`.",
+                actions=(),
+                open_url=None,
+                payload={"error": message},
+            ),
+        )
+
+    # sending
+
+    def _send(self, fu: FollowUp, report: CycleReport) -> None:
+        now = self.clock.now()
+        for draft in fu.drafts:
+            if draft.status != "created" or not draft.draft_id:
+                continue
+            draft.status = "sending"
+            self._commit(fu)  # the intent, durable before the call
+            try:
+                ref = self.mailbox.send_draft(draft.draft_id)
+            except SendUncertain:
+                log.warning("follow-up %s: connection lost while sending; will check Gmail", fu.id)
+                return
+            if ref is None:
+                self._classify_gone(fu, draft, intended_send=True)
+            else:
+                draft.status = "sent"
+                draft.sent_message_id = ref.message_id
+                draft.thread_id = ref.thread_id or draft.thread_id
+                report.sent += 1
+            self._commit(fu)
+        lifecycle.settle_after_gmail(fu, now)
+        if fu.state in (State.SENT, State.SENT_MANUALLY):
+            fu.sent_at = fu.sent_at or now
+            self.store.record(now, fu.id, "sent", "follow-up sent")
+            log.info("follow-up %s: sent", fu.id)
+            self.on_change(fu, "sent")
+        self._commit(fu)
+
+    # nudges
+
+    def _nudge(self, fu: FollowUp, kind: str, report: CycleReport) -> None:
+        if kind in fu.nudges_sent:
+            return
+        nudge = compose_nudge(fu, kind, self.config, self.clock.now())
+        if self._deliver(fu, nudge):
+            report.nudges += 1
+        # Recorded even when a channel failed: a nudge is retried by the next kind,
+        # never repeated after a restart.
+        fu.nudges_sent = [*fu.nudges_sent, kind]
+        self._commit(fu)
+
+    def _deliver(self, fu: FollowUp, nudge: Nudge) -> bool:
+        delivered = False
+        for notifier in self.notifiers:
+            try:
+                notifier.send(nudge)
+                delivered = True
+            except NotifyError as exc:
+                log.warning("nudge via %s failed: %s", notifier.name, exc)
+                self.store.record(
+                    self.clock.now(), fu.id, "nudge_failed", f"{notifier.name}: {exc}"
+                )
+        if delivered:
+            self.store.record(self.clock.now(), fu.id, "nudge", nudge.kind)
+        return delivered

@@ -1,0 +1,46 @@
+"""User requests (approve, skip, note) applied to the state. No Google here: the
+daemon (or the next `sync`) acts on the result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from followupd.adapters.store import Store
+from followupd.config import Config
+from followupd.core import lifecycle
+from followupd.core.lifecycle import LifecycleError
+from followupd.core.model import FollowUp
+from followupd.errors import FollowupdError
+
+ACTIONS = ("approve", "skip", "note")
+
+
+def apply_request(
+    store: Store, config: Config, now: datetime, action: str, fu_id: str, arg: str, via: str
+) -> tuple[bool, str, FollowUp | None]:
+    """(ok, message, follow-up). Runs in one transaction."""
+    with store.transaction():
+        try:
+            fu = store.find(fu_id)
+            if action == "approve":
+                fu = lifecycle.approve(fu, now, config, via)
+                assert fu.send_at is not None
+                local = fu.send_at.astimezone(config.timing.zone)
+                detail = f"approved via {via}; it will be sent {local:%a %d %b at %H:%M %Z}"
+                if fu.late:
+                    detail += " (late: no preferred slot was left inside the 24-48 h window)"
+            elif action == "skip":
+                fu = lifecycle.skip(fu, now, via)
+                detail = "skipped; the drafts stay in Gmail untouched"
+            elif action == "note":
+                fu = lifecycle.add_note(fu, arg, now)
+                detail = "note added" + (
+                    "; untouched drafts will be refreshed with it" if fu.rerender else ""
+                )
+            else:
+                return False, f"unknown request {action!r}", None
+        except (LifecycleError, FollowupdError) as exc:
+            return False, str(exc), None
+        store.record(now, fu.id, action, detail)
+        store.save(fu, lifecycle.next_due(fu, now, config))
+    return True, detail, fu
