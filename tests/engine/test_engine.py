@@ -1,0 +1,310 @@
+"""The engine with in-memory twins of Calendar and Gmail and an injected clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from followupd.adapters.fakes import FakeCalendar, FakeMailbox
+from followupd.adapters.gmail import SendUncertain
+from followupd.adapters.notify import InMemoryNotifier
+from followupd.adapters.store import Store
+from followupd.config import Config, validate
+from followupd.core.model import State
+from followupd.core.timing import FixedClock
+from followupd.engine import Engine
+from followupd.template_store import TemplateStore
+
+ME = "casey@example.com"
+# Monday 2026-11-23 10:00 UTC: an ordinary working week.
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def make_config(**over: Any) -> Config:
+    data: dict[str, Any] = {
+        "mode": "send",
+        "timing": {"timezone": "UTC", "draft_delay": "10m"},
+        "profile": {"name": "Casey Candidate", "highlights": ["payments backends"]},
+        "nudge": {"channels": []},
+    }
+    for key, value in over.items():
+        if isinstance(value, dict):
+            data.setdefault(key, {}).update(value)
+        else:
+            data[key] = value
+    return validate(data, "test")
+
+
+def interview(
+    event_id: str = "ev1",
+    *,
+    start: datetime = T0,
+    minutes: int = 45,
+    people: tuple[tuple[str, str], ...] = (("jane.doe@acme.com", "Jane Doe"),),
+    summary: str = "Interview: Backend Engineer, Acme",
+) -> dict[str, Any]:
+    attendees = [{"email": ME, "self": True, "responseStatus": "accepted"}]
+    attendees += [
+        {"email": email, "displayName": name, "responseStatus": "accepted"}
+        for email, name in people
+    ]
+    return {
+        "id": event_id,
+        "summary": summary,
+        "status": "confirmed",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
+        "attendees": attendees,
+        "organizer": {"email": people[0][0]},
+    }
+
+
+class World:
+    """A store, fakes and a clock; `engine()` builds a fresh engine as a restart would."""
+
+    def __init__(self, tmp_path: Path, config: Config) -> None:
+        self.clock = FixedClock(T0 - timedelta(hours=1))
+        self.config = config
+        self.calendar = FakeCalendar(primary_id=ME, now=self.clock.now)
+        self.mailbox = FakeMailbox(ME, now=self.clock.now)
+        self.notifier = InMemoryNotifier()
+        self.db = tmp_path / "state.db"
+        self.store = Store(self.db)
+        self.templates = TemplateStore(tmp_path / "templates")
+
+    def engine(self) -> Engine:
+        self.store.close()
+        self.store = Store(self.db)
+        return Engine(
+            config=self.config,
+            store=self.store,
+            calendar=self.calendar,
+            mailbox=self.mailbox,
+            templates=self.templates,
+            notifiers=[self.notifier],
+            account=ME,
+            clock=self.clock,
+        )
+
+    def at(self, moment: datetime) -> Engine:
+        self.clock.set(moment)
+        engine = self.engine()
+        engine.cycle()
+        return engine
+
+    def only(self) -> Any:
+        items = self.store.all()
+        assert len(items) == 1
+        return items[0]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path, make_config())
+
+
+def after_end(minutes: int = 11) -> datetime:
+    return T0 + timedelta(minutes=45 + minutes)
+
+
+class TestDrafting:
+    """An interview becomes one draft per interviewer, once."""
+
+    def test_pending_until_the_delay_then_drafted(self, world: World) -> None:
+        world.calendar.add_event(interview(people=(("jane.doe@acme.com", "Jane Doe"),
+                                                   ("omar@acme.com", "Omar Haddad"))))
+        world.at(T0 + timedelta(minutes=50))
+        fu = world.only()
+        assert fu.state is State.PENDING
+        assert world.mailbox.drafts() == []
+        world.at(after_end())
+        fu = world.only()
+        assert fu.state is State.DRAFTED
+        assert len(world.mailbox.drafts()) == 2
+        assert fu.recipients == ("jane.doe@acme.com", "omar@acme.com")
+
+    def test_second_cycle_and_restart_create_nothing_twice(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.at(after_end(12))
+        world.at(after_end(20))
+        assert len(world.mailbox.drafts()) == 1
+        assert world.mailbox.counts().get("create_draft", 0) == 1
+
+    def test_non_interview_is_ignored(self, world: World) -> None:
+        world.calendar.add_event(interview(summary="Coffee with a friend"))
+        world.at(after_end())
+        assert world.store.all() == []
+
+    def test_crash_after_create_before_record_adopts_the_draft(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.mailbox.fail_next("create_draft", ConnectionError("dropped"), after=True)
+        with pytest.raises(ConnectionError):
+            world.at(after_end())
+        assert world.only().drafts[0].status == "creating"
+        world.at(after_end(12))
+        fu = world.only()
+        assert fu.state is State.DRAFTED
+        assert len(world.mailbox.drafts()) == 1
+
+
+class TestUserInGmail:
+    """The user's hand in Gmail always wins."""
+
+    def test_edited_draft_is_never_overwritten_by_a_note(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        engine = world.at(after_end())
+        draft_id = world.only().drafts[0].draft_id
+        world.mailbox.user_edit_draft(draft_id, "My own words.")
+        world.at(after_end(15))
+        assert world.only().drafts[0].touched
+        engine = world.engine()
+        assert engine.apply("note", world.only().id, "event sourcing").startswith("ok")
+        world.at(after_end(20))
+        assert world.mailbox.counts().get("update_draft", 0) == 0
+
+    def test_note_refreshes_an_untouched_draft(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        fu = world.only()
+        assert [f.code for f in fu.proofread] == ["no_detail"]
+        world.engine().apply("note", fu.id, "the migration to event sourcing")
+        world.at(after_end(13))
+        fu = world.only()
+        assert world.mailbox.counts().get("update_draft", 0) == 1
+        assert fu.proofread == []
+
+    def test_hand_sent_draft_is_sent_manually(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.mailbox.user_send_draft(world.only().drafts[0].draft_id)
+        world.at(after_end(20))
+        assert world.only().state is State.SENT_MANUALLY
+
+    def test_deleted_draft_means_skip(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.mailbox.user_delete_draft(world.only().drafts[0].draft_id)
+        world.at(after_end(20))
+        assert world.only().state is State.SKIPPED
+
+
+class TestSending:
+    """Confirmed notes leave once, in the window, as the user left them."""
+
+    def test_approved_note_is_sent_once_at_the_slot(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        fu = world.only()
+        message = world.engine().apply("approve", fu.id)
+        assert message.startswith("ok"), message
+        fu = world.only()
+        # Monday 10:00-10:45 interview: window opens Tuesday 10:45, inside the
+        # 09:00-11:30 slot, so it goes then.
+        assert fu.send_at == T0 + timedelta(days=1, minutes=45)
+        world.at(fu.send_at - timedelta(minutes=1))
+        assert world.mailbox.sent_messages() == []
+        world.at(fu.send_at)
+        world.at(fu.send_at + timedelta(minutes=5))
+        assert len(world.mailbox.sent_messages()) == 1
+        assert world.only().state is State.SENT
+
+    def test_unconfirmed_note_is_never_sent_and_expires(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.at(T0 + timedelta(days=3))
+        assert world.mailbox.sent_messages() == []
+        assert world.only().state is State.EXPIRED
+        assert len(world.mailbox.drafts()) == 1  # left alone
+
+    def test_dropped_send_is_checked_not_repeated(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        fu = world.only()
+        world.engine().apply("approve", fu.id)
+        send_at = world.only().send_at
+        world.mailbox.fail_next("send_draft", SendUncertain("dropped"), after=True)
+        world.at(send_at)
+        assert world.only().drafts[0].status == "sending"
+        world.at(send_at + timedelta(minutes=5))
+        assert world.only().state is State.SENT
+        assert len(world.mailbox.sent_messages()) == 1
+        assert world.mailbox.counts().get("send_draft", 0) == 1
+
+    def test_send_dropped_before_gmail_acted_is_retried(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.engine().apply("approve", world.only().id)
+        send_at = world.only().send_at
+        world.mailbox.fail_next("send_draft", SendUncertain("dropped"), after=False)
+        world.at(send_at)
+        world.at(send_at + timedelta(minutes=5))
+        assert world.only().state is State.SENT
+        assert len(world.mailbox.sent_messages()) == 1
+
+    def test_approve_refused_in_nudge_mode(self, tmp_path: Path) -> None:
+        world = World(tmp_path, make_config(mode="nudge"))
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        assert world.engine().apply("approve", world.only().id).startswith("error")
+
+    def test_reply_is_recorded(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.engine().apply("approve", world.only().id)
+        send_at = world.only().send_at
+        world.at(send_at)
+        thread = world.only().drafts[0].thread_id
+        world.clock.advance(timedelta(hours=2))
+        world.mailbox.user_reply(thread, "jane.doe@acme.com", "Thanks Casey!")
+        world.at(send_at + timedelta(hours=3))
+        assert world.only().replied_at is not None
+
+
+class TestCalendarChanges:
+    """Reschedules and cancellations."""
+
+    def test_cancelled_before_the_end(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(T0 - timedelta(minutes=30))
+        world.calendar.cancel_event("primary", "ev1")
+        world.at(T0 - timedelta(minutes=20))
+        assert world.only().state is State.CANCELLED
+        world.at(after_end())
+        assert world.mailbox.drafts() == []
+
+    def test_reschedule_moves_the_draft(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(T0 - timedelta(minutes=30))
+        later = T0 + timedelta(days=2)
+        world.calendar.update_event(
+            "primary", "ev1",
+            {"start": {"dateTime": later.isoformat()},
+             "end": {"dateTime": (later + timedelta(minutes=45)).isoformat()}},
+        )
+        world.at(after_end())
+        fu = world.only()
+        assert fu.state is State.PENDING
+        assert fu.draft_at == later + timedelta(minutes=55)
+        assert world.mailbox.drafts() == []
+
+    def test_old_interviews_are_not_drafted_on_first_start(self, world: World) -> None:
+        world.calendar.add_event(interview(start=T0 - timedelta(days=10)))
+        world.at(after_end())
+        assert world.store.all() == []
+
+
+class TestNudges:
+    """Nudges say what to do, once, even across restarts."""
+
+    def test_ready_nudge_once(self, tmp_path: Path) -> None:
+        world = World(tmp_path, make_config(mode="nudge"))
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.at(after_end(12))
+        kinds = [n.kind for n in world.notifier.sent]
+        assert kinds == ["draft_ready"]
+        assert "followupd skip" in world.notifier.sent[0].body
