@@ -76,7 +76,7 @@ def build_engine(
     from followupd.engine import Engine
 
     credentials = load_credentials(config, token_store_for(config))
-    account = current_account(config)
+    account = current_account(config) or ""
     clients = GoogleClients(credentials, endpoint=config.google.endpoint)
     calendar = GoogleCalendar(clients)
     mailbox = GoogleMailbox(clients)

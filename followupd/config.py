@@ -66,6 +66,8 @@ Clock = Annotated[
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Channel = Literal["desktop", "email", "command"]
+DESKTOP: Channel = "desktop"
 
 
 def system_timezone() -> str:
@@ -170,9 +172,7 @@ class TimingSettings(_Section):
     draft_delay: Duration = timedelta(minutes=10)
     window: tuple[Duration, Duration] = (timedelta(hours=24), timedelta(hours=48))
     send_hours: tuple[Clock, Clock] = (time(9, 0), time(11, 30))
-    business_days: list[Weekday] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
-    )
+    business_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
     holidays: str = ""
     no_slot: Literal["next_business_morning", "window_start"] = "next_business_morning"
     remind_before_close: Duration = timedelta(hours=4)
@@ -227,9 +227,7 @@ class ProfileSettings(_Section):
 
 
 class NudgeSettings(_Section):
-    channels: list[Literal["desktop", "email", "command"]] = Field(
-        default_factory=lambda: ["desktop"]
-    )
+    channels: list[Channel] = Field(default_factory=lambda: [DESKTOP])
     command: list[str] = Field(default_factory=list)
     reply_approval: bool = False
 

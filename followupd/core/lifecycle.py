@@ -264,9 +264,11 @@ def approve(fu: FollowUp, now: datetime, config: Config, via: str) -> FollowUp:
         )
     if not any(d.status == "created" for d in fu.drafts):
         raise LifecycleError(f"follow-up {fu.id} has no draft left in Gmail to send")
-    assert fu.window_start is not None and fu.window_end is not None
+    if fu.window_start is None or fu.window_end is None:
+        raise LifecycleError(f"follow-up {fu.id} has no window yet")
+    window_start, window_end = fu.window_start, fu.window_end
     fu = replace(fu, drafts=[replace(d) for d in fu.drafts])
-    fu.send_at, fu.late = timing.send_slot(now, fu.window_start, fu.window_end, config.timing)
+    fu.send_at, fu.late = timing.send_slot(now, window_start, window_end, config.timing)
     fu.state = State.APPROVED
     fu.approved_via = via
     fu.updated_at = now
