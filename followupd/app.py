@@ -43,13 +43,20 @@ def template_store(config: Config) -> TemplateStore:
     return TemplateStore(user_dir)
 
 
-def notifiers_for(config: Config, mailbox: Mailbox | None, account: str = "") -> list[Notifier]:
+def notifiers_for(
+    config: Config,
+    mailbox: Mailbox | None,
+    account: str = "",
+    desktop: Notifier | None = None,
+) -> list[Notifier]:
+    """The configured channels. `desktop`: the daemon's long-lived desktop notifier
+    (the same instance must send and listen for the buttons)."""
     from followupd.adapters.notify import CommandNotifier, DesktopNotifier
 
     result: list[Notifier] = []
     for channel in config.nudge.channels:
         if channel == "desktop":
-            result.append(DesktopNotifier())
+            result.append(desktop or DesktopNotifier())
         elif channel == "command" and config.nudge.command:
             result.append(CommandNotifier(list(config.nudge.command)))
         elif channel == "email" and mailbox is not None and account:
@@ -66,6 +73,7 @@ def build_engine(
     clock: timing.Clock | None = None,
     on_change: Callable[[FollowUp, str], None] | None = None,
     notifiers: list[Notifier] | None = None,
+    desktop: Notifier | None = None,
 ) -> Engine:
     """The real engine: Google adapters with the stored login."""
     from followupd.adapters.calendar import GoogleCalendar, resolve_calendars
@@ -94,7 +102,11 @@ def build_engine(
         calendar=calendar,
         mailbox=mailbox,
         templates=template_store(config),
-        notifiers=notifiers if notifiers is not None else notifiers_for(config, mailbox, account),
+        notifiers=(
+            notifiers
+            if notifiers is not None
+            else notifiers_for(config, mailbox, account, desktop=desktop)
+        ),
         account=account,
         clock=clock or timing.SystemClock(),
         calendars=calendars,

@@ -102,6 +102,7 @@ class Daemon:
         # While Google is down or the login refused, due timers wait for the next poll
         # instead of firing (and failing) in a hot loop.
         self._hold_until = datetime.min.replace(tzinfo=UTC)
+        self._desktop: Any = None
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -120,6 +121,7 @@ class Daemon:
         self.store.set_meta("daemon_started", datetime.now(UTC).isoformat())
         try:
             self._start_scheduler()
+            self._start_desktop_listener()
             systemd.ready("followupd running")
             log.info("followupd started (mode %s, state %s)", self.config.mode, self.state_dir)
             self._watch()
@@ -128,6 +130,8 @@ class Daemon:
             log.info("followupd stopping")
             if self._scheduler is not None:
                 self._scheduler.shutdown(wait=True)
+            if self._desktop is not None:
+                self._desktop.close()
             self.store.set_meta("daemon_pid", "")
             self.store.close()
             self.lock.release()
@@ -151,6 +155,31 @@ class Daemon:
         )
         self._scheduler.start()
         self._schedule_poll(0)
+
+    def _start_desktop_listener(self) -> None:
+        """The notification's Approve / Skip buttons become requests in the state."""
+        if "desktop" not in self.config.nudge.channels:
+            return
+        from followupd.adapters.notify import DesktopNotifier
+
+        self._desktop = DesktopNotifier()
+        threading.Thread(
+            target=self._desktop.listen,
+            args=(self._on_button, self.stop_event),
+            name="desktop-actions",
+            daemon=True,
+        ).start()
+
+    def _on_button(self, fu_id: str, action: str) -> None:
+        if action not in ("approve", "skip") or not fu_id:
+            return
+        store = Store(self.state_dir / "state.db")
+        try:
+            with store.transaction():
+                store.add_request(datetime.now(UTC), fu_id, action, "desktop")
+        finally:
+            store.close()
+        log.info("follow-up %s: %s pressed on the notification", fu_id, action)
 
     # --- the main thread: watch, never call Google ----------------------------------
 
@@ -214,7 +243,9 @@ class Daemon:
         if self._engine is None:
             from followupd.app import build_engine
 
-            self._engine = build_engine(self.config, store=self._worker_store())
+            self._engine = build_engine(
+                self.config, store=self._worker_store(), desktop=self._desktop
+            )
         return self._engine
 
     def _worker_store(self) -> Store:

@@ -149,7 +149,13 @@ class Engine:
         """Apply approve/skip/note requests queued by the CLI. True if any."""
         requests = self.store.open_requests()
         for request_id, fu_id, action, arg in requests:
-            result = self.apply(action, fu_id, arg, via="cli") if fu_id else "ok"
+            if not fu_id:
+                result = "ok"  # "sync now": this cycle is it
+            elif action == "note":
+                result = self.apply(action, fu_id, arg, via="cli")
+            else:
+                # For approve / skip the argument says where the decision came from.
+                result = self.apply(action, fu_id, "", via=arg or "cli")
             with self.store.transaction():
                 self.store.finish_request(request_id, self.clock.now(), result)
         return bool(requests)

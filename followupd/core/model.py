@@ -151,3 +151,29 @@ class FollowUp:
     nudge_thread_id: str | None = None  # thread of the nudge email (approval by reply)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+NUDGE_KINDS = frozenset(
+    {"draft_ready", "reminder", "closing", "checkin", "sent", "expired", "problem"}
+)
+ACTIONS: tuple[str, ...] = ("approve", "skip", "open")
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A message to the user about a follow-up; the channels live in adapters.notify."""
+
+    followup_id: str
+    kind: str
+    title: str = field(repr=False)
+    body: str = field(repr=False)  # plain text; may hold user data: never log it
+    actions: tuple[str, ...] = ()
+    open_url: str | None = None
+    payload: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in NUDGE_KINDS:
+            raise ValueError(f"unknown nudge kind: {self.kind!r}")
+        unknown = [a for a in self.actions if a not in ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown nudge actions: {unknown!r}")

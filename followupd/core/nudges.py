@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from followupd.adapters.notify import Nudge
 from followupd.config import Config
-from followupd.core.model import FollowUp
+from followupd.core.model import FollowUp, Nudge
 
 DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
 
