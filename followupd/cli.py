@@ -147,11 +147,11 @@ def login(client_secrets: Path | None, no_browser: bool, port: int, timeout: flo
         port=port,
         timeout=timeout,
         say=lambda line: click.echo(line, err=False),
-        token_store=token_store_for(config),
+        # Interactive: leave time to type the keyring's unlock password.
+        token_store=token_store_for(config, keyring_timeout=120),
     )
-    click.echo(f"Logged in as {result.account}.")
-    for missing in result.missing:
-        click.echo(f"Not granted: {missing.scope} ({missing.feature} is off)")
+    if result.account:
+        click.echo("Next: `followupd service install` (or `followupd run` in a terminal).")
 
 
 @cli.command()
@@ -162,7 +162,7 @@ def logout() -> None:
     from followupd.adapters.tokens import token_store_for
 
     config = _ctx().config
-    do_logout(config, token_store_for(config), say=click.echo)
+    do_logout(config, token_store_for(config, keyring_timeout=120), say=click.echo)
 
 
 # --- the daemon and one cycle ---------------------------------------------------------
