@@ -199,6 +199,7 @@ def sync() -> None:
         store = open_store()
         with store.transaction():
             store.add_request(datetime.now(UTC), None, "sync")
+        _poke_daemon()
         click.echo("The daemon is running: asked it to sync now.")
         return
     try:
@@ -400,6 +401,20 @@ def status(as_json: bool) -> None:
 # --- deciding ---------------------------------------------------------------------------
 
 
+def _poke_daemon() -> None:
+    """Wake the daemon (it sleeps between polls) to apply a queued request now."""
+    import contextlib
+    import os
+    import signal
+
+    from followupd.daemon import InstanceLock
+
+    pid = InstanceLock(paths.state_dir()).holder_pid()
+    if pid:
+        with contextlib.suppress(OSError):  # it will see the request at its next tick
+            os.kill(pid, signal.SIGUSR1)
+
+
 def _request(action: str, followup_id: str, arg: str = "") -> None:
     from followupd.app import open_store
     from followupd.daemon import InstanceLock
@@ -424,6 +439,7 @@ def _request(action: str, followup_id: str, arg: str = "") -> None:
         return
     with store.transaction():
         request_id = store.add_request(datetime.now(UTC), followup_id, action, arg)
+    _poke_daemon()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         result = store.request_result(request_id)

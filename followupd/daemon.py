@@ -28,7 +28,10 @@ from followupd.errors import AuthError, ConfigError, FollowupdError, GoogleUnava
 
 log = logging.getLogger(__name__)
 
-TICK = 1.0  # seconds between looks at the state (CLI requests take effect within it)
+# The main thread sleeps until a signal (SIGUSR1 from the CLI, SIGHUP, SIGTERM), a
+# desktop button, or this tick: often enough to notice a resume from suspend within
+# a minute, rarely enough to leave an idle laptop alone.
+TICK = 60.0
 AUTH_RETRY = timedelta(hours=1)
 BACKOFF_MAX = timedelta(minutes=30)
 
@@ -95,6 +98,7 @@ class Daemon:
         self.lock = InstanceLock(self.state_dir)
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
+        self.wake = threading.Event()
         self._failures = 0
         self._rng = random.Random()
         self._scheduler: Any = None
@@ -116,6 +120,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
+        signal.signal(signal.SIGUSR1, self._on_usr1)
         self.store = Store(self.state_dir / "state.db")
         self.store.set_meta("daemon_pid", str(os.getpid()))
         self.store.set_meta("daemon_started", datetime.now(UTC).isoformat())
@@ -139,9 +144,14 @@ class Daemon:
 
     def _on_term(self, signum: int, frame: FrameType | None) -> None:
         self.stop_event.set()
+        self.wake.set()
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
         self.reload_event.set()
+        self.wake.set()
+
+    def _on_usr1(self, signum: int, frame: FrameType | None) -> None:
+        self.wake.set()  # the CLI queued a request
 
     def _start_scheduler(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
@@ -180,6 +190,7 @@ class Daemon:
         finally:
             store.close()
         log.info("follow-up %s: %s pressed on the notification", fu_id, action)
+        self.wake.set()
 
     # --- the main thread: watch, never call Google ----------------------------------
 
@@ -188,7 +199,12 @@ class Daemon:
         last_ping = 0.0
         last_version = self.store.data_version()
         last_wall, last_mono = time.time(), time.monotonic()
-        while not self.stop_event.wait(TICK):
+        tick = min(TICK, interval) if interval else TICK
+        while True:
+            self.wake.wait(tick)
+            self.wake.clear()
+            if self.stop_event.is_set():
+                break
             now_mono = time.monotonic()
             if interval and now_mono - last_ping >= interval:
                 systemd.watchdog()
@@ -204,7 +220,10 @@ class Daemon:
             version = self.store.data_version()
             if version != last_version:
                 last_version = version
-                if self.store.open_requests():
+                requests = self.store.open_requests()
+                if any(action == "sync" for _, _, action, _ in requests):
+                    self._schedule_poll(0)  # a full cycle applies the requests too
+                elif requests:
                     self._submit("requests", self._job_requests)
             if self.reload_event.is_set():
                 self.reload_event.clear()
