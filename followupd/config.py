@@ -131,12 +131,22 @@ class GoogleSettings(_Section):
         return value
 
 
+DEFAULT_INCLUDE = (
+    "interview", "phone screen", "onsite", "on-site", "screening", "final round",
+    "superday", "recruiter call", "hiring manager", "technical screen",
+    "Vorstellungsgespräch", "Bewerbungsgespräch", "entretien", "entrevista", "colloquio",
+    "sollicitatiegesprek", "面接", "面试", "면접",
+)  # fmt: skip
+DEFAULT_EXCLUDE = (
+    "mock", "practice", "prep", "debrief", "Probeinterview", "entraînement", "simulacro",
+    "模擬", "模拟", "모의",
+)  # fmt: skip
+
+
 class DetectSettings(_Section):
     calendars: list[str] = Field(default_factory=lambda: ["primary"])
-    include: list[str] = Field(
-        default_factory=lambda: ["interview", "phone screen", "onsite", "screening"]
-    )
-    exclude: list[str] = Field(default_factory=lambda: ["mock", "practice"])
+    include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE))
+    exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     require_accepted: bool = True
     require_external: bool = True
     ignore_domains: list[str] = Field(default_factory=list)

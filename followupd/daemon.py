@@ -8,11 +8,15 @@ writes never race and one Http object per thread is enough.
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import fcntl
 import logging
 import os
 import random
+import select
 import signal
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -98,7 +102,11 @@ class Daemon:
         self.lock = InstanceLock(self.state_dir)
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
-        self.wake = threading.Event()
+        # Signals and the desktop-button thread wake the main thread through this
+        # socket pair (signal.set_wakeup_fd): no Event.set() inside a signal handler.
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._failures = 0
         self._rng = random.Random()
         self._scheduler: Any = None
@@ -107,6 +115,10 @@ class Daemon:
         # instead of firing (and failing) in a hot loop.
         self._hold_until = datetime.min.replace(tzinfo=UTC)
         self._desktop: Any = None
+        self._jobs_lock = threading.Lock()
+        self._seq = 0
+        self._poll_job = ""
+        self._timers: dict[str, tuple[str, datetime]] = {}  # follow-up -> (job id, run at)
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -121,6 +133,9 @@ class Daemon:
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
         signal.signal(signal.SIGUSR1, self._on_usr1)
+        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        # `kill -USR2 PID` prints every thread's stack to the log: for hung-daemon reports.
+        faulthandler.register(signal.SIGUSR2, all_threads=True)
         self.store = Store(self.state_dir / "state.db")
         self.store.set_meta("daemon_pid", str(os.getpid()))
         self.store.set_meta("daemon_started", datetime.now(UTC).isoformat())
@@ -144,17 +159,18 @@ class Daemon:
 
     def _on_term(self, signum: int, frame: FrameType | None) -> None:
         self.stop_event.set()
-        self.wake.set()
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
         self.reload_event.set()
-        self.wake.set()
 
     def _on_usr1(self, signum: int, frame: FrameType | None) -> None:
-        self.wake.set()  # the CLI queued a request
+        pass  # the CLI queued a request; the wakeup fd already woke the main thread
 
     def _start_scheduler(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
+
+        # APScheduler narrates every job at INFO; our own lines say what matters.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self._scheduler = BackgroundScheduler(
@@ -190,19 +206,24 @@ class Daemon:
         finally:
             store.close()
         log.info("follow-up %s: %s pressed on the notification", fu_id, action)
-        self.wake.set()
+        self._poke()
+
+    def _poke(self) -> None:
+        with contextlib.suppress(OSError):  # a full pipe already means "wake up"
+            self._wake_w.send(b"\0")
 
     # --- the main thread: watch, never call Google ----------------------------------
 
     def _watch(self) -> None:
         interval = systemd.watchdog_interval()
         last_ping = 0.0
-        last_version = self.store.data_version()
         last_wall, last_mono = time.time(), time.monotonic()
         tick = min(TICK, interval) if interval else TICK
         while True:
-            self.wake.wait(tick)
-            self.wake.clear()
+            select.select([self._wake_r], [], [], tick)
+            with contextlib.suppress(OSError):
+                while self._wake_r.recv(512):
+                    pass
             if self.stop_event.is_set():
                 break
             now_mono = time.monotonic()
@@ -217,14 +238,14 @@ class Daemon:
                 self._submit("catch-up", self._job_cycle)
             self._scheduler.wakeup()
             last_wall, last_mono = wall, now_mono
-            version = self.store.data_version()
-            if version != last_version:
-                last_version = version
-                requests = self.store.open_requests()
-                if any(action == "sync" for _, _, action, _ in requests):
-                    self._schedule_poll(0)  # a full cycle applies the requests too
-                elif requests:
-                    self._submit("requests", self._job_requests)
+            # Every wake looks for CLI requests: one indexed query, and no reliance on
+            # PRAGMA data_version (a poke can arrive before our view has moved on).
+            requests = self.store.open_requests()
+            log.debug("main loop: %d open request(s)", len(requests))
+            if any(action == "sync" for _, _, action, _ in requests):
+                self._schedule_poll(0)  # a full cycle applies the requests too
+            elif requests:
+                self._submit("requests", self._job_requests)
             if self.reload_event.is_set():
                 self.reload_event.clear()
                 self._reload()
@@ -232,12 +253,27 @@ class Daemon:
     def _submit(self, job_id: str, func: Any) -> None:
         self._scheduler.add_job(func, id=job_id, replace_existing=True)
 
-    def _schedule_poll(self, delay: float) -> None:
+    def _schedule_poll(self, delay: float, store: Store | None = None) -> None:
+        """`store`: the calling thread's connection (SQLite objects stay in their thread).
+
+        Every timer gets a fresh job id: APScheduler removes a fired one-off job after
+        handing it to the worker, so re-adding the same id from inside the job could
+        be deleted by that removal (and the poll would silently stop)."""
         run_at = datetime.now(UTC) + timedelta(seconds=delay)
-        self._scheduler.add_job(
-            self._job_cycle, "date", run_date=run_at, id="poll", replace_existing=True
-        )
-        self.store.set_meta("next_poll", run_at.isoformat())
+        with self._jobs_lock:
+            self._seq += 1
+            job_id = f"poll:{self._seq}"
+            old, self._poll_job = self._poll_job, job_id
+            self._scheduler.add_job(self._job_cycle, "date", run_date=run_at, id=job_id)
+            if old:
+                self._remove_job(old)
+        (store or self.store).set_meta("next_poll", run_at.isoformat())
+
+    def _remove_job(self, job_id: str) -> None:
+        from apscheduler.jobstores.base import JobLookupError
+
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id)
 
     def _reload(self) -> None:
         from followupd import config as config_mod
@@ -317,7 +353,7 @@ class Daemon:
         finally:
             if self._failures or store.get_meta("auth_state") == "error":
                 self._hold_until = datetime.now(UTC) + timedelta(seconds=delay)
-            self._schedule_poll(delay)
+            self._schedule_poll(delay, store)
             self._rebuild_timers(store)
 
     def _job_requests(self) -> None:
@@ -333,6 +369,8 @@ class Daemon:
             self._rebuild_timers(store)
 
     def _job_due(self, fu_id: str) -> None:
+        with self._jobs_lock:
+            self._timers.pop(fu_id, None)  # fired: the rebuild below plans the next one
         store = self._worker_store()
         try:
             engine = self._get_engine()
@@ -372,17 +410,20 @@ class Daemon:
 
     def _rebuild_timers(self, store: Store) -> None:
         """One timer per follow-up with a due action, from the state (the truth)."""
-        wanted = {f"due:{fu_id}": due for fu_id, due in store.timers()}
-        for job in self._scheduler.get_jobs():
-            if job.id.startswith("due:") and job.id not in wanted:
-                job.remove()
         earliest = max(datetime.now(UTC), self._hold_until)
-        for job_id, due in wanted.items():
-            self._scheduler.add_job(
-                self._job_due,
-                "date",
-                run_date=max(due, earliest),
-                args=[job_id[4:]],
-                id=job_id,
-                replace_existing=True,
-            )
+        wanted = {fu_id: max(due, earliest) for fu_id, due in store.timers()}
+        with self._jobs_lock:
+            for fu_id in list(self._timers):
+                job_id, run_at = self._timers[fu_id]
+                if wanted.get(fu_id) != run_at:
+                    self._remove_job(job_id)
+                    del self._timers[fu_id]
+            for fu_id, run_at in wanted.items():
+                if fu_id in self._timers:
+                    continue
+                self._seq += 1
+                job_id = f"due:{fu_id}:{self._seq}"
+                self._scheduler.add_job(
+                    self._job_due, "date", run_date=run_at, args=[fu_id], id=job_id
+                )
+                self._timers[fu_id] = (job_id, run_at)

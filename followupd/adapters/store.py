@@ -5,10 +5,11 @@ daemon notices CLI changes through PRAGMA data_version.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -111,15 +112,18 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Create the file 0600 before SQLite does (it would honour the umask).
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
+        # Create the file 0600 before SQLite does (it would honour the umask). Only
+        # when missing: closing any descriptor of a database file drops every POSIX
+        # lock this process holds on it, behind the back of open connections.
+        if not path.exists():
+            with contextlib.suppress(FileExistsError):  # another process won the race
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
         try:
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._run("PRAGMA journal_mode=WAL")
             # FULL: a committed intent survives power loss (the send protocol needs it).
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=30000")
+            self._run("PRAGMA synchronous=FULL")
+            self._run("PRAGMA busy_timeout=30000")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise FollowupdError(
@@ -130,9 +134,23 @@ class Store:
             side = path.with_name(path.name + suffix)
             if side.exists():
                 os.chmod(side, 0o600)
-        self._db.execute(
+        self._run(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
         )
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Execute and fetch everything, so no statement (and no read snapshot) is left
+        open: a half-read cursor would pin this connection to an old view of the
+        database, and changes by the CLI or the daemon would go unseen."""
+        cur = self._db.execute(sql, params)
+        try:
+            return cur.fetchall()
+        finally:
+            cur.close()
+
+    def _first(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._run(sql, params)
+        return rows[0] if rows else None
 
     def close(self) -> None:
         self._db.close()
@@ -140,23 +158,23 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE: read-modify-write without racing the CLI or the daemon."""
-        self._db.execute("BEGIN IMMEDIATE")
+        self._run("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._run("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        self._run("COMMIT")
 
     def data_version(self) -> int:
         """Changes when another connection commits (cheap: no disk read)."""
-        row = self._db.execute("PRAGMA data_version").fetchone()
+        row = self._first("PRAGMA data_version")
         return int(row[0])
 
     # --- follow-ups ---------------------------------------------------------------
 
     def save(self, fu: FollowUp, next_due: datetime | None) -> None:
-        self._db.execute(
+        self._run(
             """INSERT INTO followups(id, calendar_id, event_id, state, next_due, data)
                VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET state=excluded.state,
@@ -172,7 +190,7 @@ class Store:
         )
 
     def get(self, fu_id: str) -> FollowUp | None:
-        row = self._db.execute("SELECT data FROM followups WHERE id = ?", (fu_id,)).fetchone()
+        row = self._first("SELECT data FROM followups WHERE id = ?", (fu_id,))
         return followup_from_dict(json.loads(row[0])) if row else None
 
     def find(self, prefix: str) -> FollowUp:
@@ -180,10 +198,10 @@ class Store:
         prefix = prefix.strip().lower()
         if not prefix:
             raise NotFound("give a follow-up id (see `followupd list`)")
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT data FROM followups WHERE id LIKE ? || '%' ESCAPE '\\'",
             (prefix.replace("%", "\\%").replace("_", "\\_"),),
-        ).fetchall()
+        )
         if not rows:
             raise NotFound(f"no follow-up with id {prefix!r} (see `followupd list`)")
         if len(rows) > 1:
@@ -191,63 +209,63 @@ class Store:
         return followup_from_dict(json.loads(rows[0][0]))
 
     def by_event(self, calendar_id: str, event_id: str) -> FollowUp | None:
-        row = self._db.execute(
+        row = self._first(
             "SELECT data FROM followups WHERE calendar_id = ? AND event_id = ?",
             (calendar_id, event_id),
-        ).fetchone()
+        )
         return followup_from_dict(json.loads(row[0])) if row else None
 
     def all(self) -> list[FollowUp]:
-        rows = self._db.execute("SELECT data FROM followups").fetchall()
+        rows = self._run("SELECT data FROM followups")
         items = [followup_from_dict(json.loads(r[0])) for r in rows]
         return sorted(items, key=lambda f: f.start)
 
     def in_states(self, *states: State) -> list[FollowUp]:
         marks = ",".join("?" for _ in states)
-        rows = self._db.execute(
+        rows = self._run(
             f"SELECT data FROM followups WHERE state IN ({marks})",  # noqa: S608 (placeholders)
             [s.value for s in states],
-        ).fetchall()
+        )
         return [followup_from_dict(json.loads(r[0])) for r in rows]
 
     def due(self, now: datetime) -> list[FollowUp]:
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT data FROM followups WHERE next_due IS NOT NULL AND next_due <= ?",
             (_utc_key(now),),
-        ).fetchall()
+        )
         return [followup_from_dict(json.loads(r[0])) for r in rows]
 
     def timers(self) -> list[tuple[str, datetime]]:
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT id, next_due FROM followups WHERE next_due IS NOT NULL"
-        ).fetchall()
+        )
         return [(r[0], datetime.fromisoformat(r[1])) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        rows = self._db.execute("SELECT state, COUNT(*) FROM followups GROUP BY state").fetchall()
+        rows = self._run("SELECT state, COUNT(*) FROM followups GROUP BY state")
         return {r[0]: int(r[1]) for r in rows}
 
     # --- sync tokens and meta -----------------------------------------------------
 
     def sync_token(self, calendar_id: str) -> str | None:
-        row = self._db.execute(
+        row = self._first(
             "SELECT token FROM sync_tokens WHERE calendar_id = ?", (calendar_id,)
-        ).fetchone()
+        )
         return str(row[0]) if row else None
 
     def set_sync_token(self, calendar_id: str, token: str) -> None:
-        self._db.execute(
+        self._run(
             "INSERT INTO sync_tokens(calendar_id, token) VALUES (?, ?) "
             "ON CONFLICT(calendar_id) DO UPDATE SET token=excluded.token",
             (calendar_id, token),
         )
 
     def get_meta(self, key: str, default: str = "") -> str:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._first("SELECT value FROM meta WHERE key = ?", (key,))
         return str(row[0]) if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self._db.execute(
+        self._run(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             (key, value),
@@ -260,45 +278,46 @@ class Store:
             "INSERT INTO requests(followup_id, action, arg, created_at) VALUES (?, ?, ?, ?)",
             (followup_id, action, arg, at.isoformat()),
         )
+        cur.close()
         return int(cur.lastrowid or 0)
 
     def open_requests(self) -> list[tuple[int, str | None, str, str]]:
-        rows = self._db.execute(
+        rows = self._run(
             "SELECT id, followup_id, action, arg FROM requests WHERE done_at IS NULL ORDER BY id"
-        ).fetchall()
+        )
         return [(int(r[0]), r[1], str(r[2]), str(r[3])) for r in rows]
 
     def finish_request(self, request_id: int, at: datetime, result: str) -> None:
-        self._db.execute(
+        self._run(
             "UPDATE requests SET done_at = ?, result = ? WHERE id = ?",
             (at.isoformat(), result, request_id),
         )
 
     def request_result(self, request_id: int) -> str | None:
-        row = self._db.execute(
+        row = self._first(
             "SELECT result FROM requests WHERE id = ? AND done_at IS NOT NULL", (request_id,)
-        ).fetchone()
+        )
         return str(row[0]) if row else None
 
     def record(self, at: datetime, followup_id: str | None, kind: str, detail: str) -> None:
         """History line for `show` and `status` (never bodies or descriptions)."""
-        self._db.execute(
+        self._run(
             "INSERT INTO history(at, followup_id, kind, detail) VALUES (?, ?, ?, ?)",
             (at.isoformat(), followup_id, kind, detail[:500]),
         )
 
     def history(self, followup_id: str | None = None, limit: int = 50) -> list[dict[str, str]]:
         if followup_id is None:
-            rows = self._db.execute(
+            rows = self._run(
                 "SELECT at, followup_id, kind, detail FROM history ORDER BY id DESC LIMIT ?",
                 (limit,),
-            ).fetchall()
+            )
         else:
-            rows = self._db.execute(
+            rows = self._run(
                 "SELECT at, followup_id, kind, detail FROM history WHERE followup_id = ? "
                 "ORDER BY id DESC LIMIT ?",
                 (followup_id, limit),
-            ).fetchall()
+            )
         return [
             {"at": r[0], "followup_id": r[1] or "", "kind": r[2], "detail": r[3]}
             for r in reversed(rows)

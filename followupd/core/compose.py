@@ -37,6 +37,11 @@ highlight fits inside a sentence).
 Event data (titles, names, notes, locations) only ever reach a template as
 values: they are never compiled, so "{{ 7*7 }}" in a title stays literal.
 
+Notes (`followupd note ID TEXT`) and profile.highlights are phrases that the
+built-ins put inside a sentence: a note completes "I especially enjoyed our
+conversation about ..." ("how your team runs on-call"), a highlight completes
+"I bring ..." ("six years of building data pipelines").
+
 The context
 ===========
 `CONTEXT_VARIABLES` below is the one table of what a template can use (the CLI
@@ -57,6 +62,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from followupd.core.message import normalize_text, single_line
+from followupd.core.timing import day_phrase
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -67,18 +73,21 @@ if TYPE_CHECKING:
 __all__ = [
     "BUILTIN_NAMES",
     "CONTEXT_VARIABLES",
+    "NAME_PATTERN",
     "ParsedTemplate",
+    "ProfileLike",
     "Rendered",
     "TemplateProblem",
     "TemplateSource",
     "build_context",
     "context_help",
     "context_words",
-    "day_phrase",
     "example_context",
     "parse_template",
     "pick_template",
     "render",
+    "rule_problems",
+    "text_to_html",
     "validate",
 ]
 
@@ -481,23 +490,6 @@ _MONTHS = (
 )
 
 
-def day_phrase(start: datetime, now: datetime) -> str:
-    """When the interview was, in words, as seen at `now` (both in the same zone)."""
-    day = start.date()
-    today = now.date()
-    if day == today:
-        if start.hour < 12:
-            return "this morning"
-        if start.hour < 17:
-            return "this afternoon"
-        return "this evening"
-    if day == today - timedelta(days=1):
-        return "yesterday"
-    if today - timedelta(days=6) <= day < today:
-        return f"on {_WEEKDAYS[day.weekday()]}"
-    return f"on {_day_month(day, today)}"
-
-
 def _day_month(day: date, today: date) -> str:
     text = f"{day.day} {_MONTHS[day.month - 1]}"
     return text if day.year == today.year else f"{text} {day.year}"
@@ -563,7 +555,7 @@ def build_context(
             "kind": kind if kind in _KIND_LABELS else "interview",
             "kind_label": _KIND_LABELS.get(kind, "interview"),
             "location": single_line(location, _LIMIT),
-            "day_phrase": day_phrase(local_start, now.astimezone(zone)),
+            "day_phrase": day_phrase(start, now, zone),
             "weekday": _WEEKDAYS[local_start.weekday()],
             "date": _day_month(local_start.date(), now.astimezone(zone).date()),
         },

@@ -41,11 +41,28 @@ Decisions, in the order `detect` applies them (where the brief left room):
 - A usable address is `local@domain.tld` with letters, digits and `._%+'-` in the
   local part (no quotes, brackets, braces, spaces or control characters): whatever
   reaches a To: header cannot smuggle a header or a second address.
-- Names: see `_clean_name` / `_name_from_address`. Emoji and other symbols are
-  dropped from names, as are bidi controls and the zero-width joiner; a display
-  name holding template syntax or an "@" is not trusted and the address rule is
-  used instead; "Doe, Jane" becomes "Jane Doe"; parenthesised parts ("(she/her)")
-  are dropped; apostrophes stay (O'Brien). `first_name` skips an honorific (Dr.).
+- Names (`_clean_name`, `name_from_address`): displayName first, else the address
+  ("jane.doe" -> "Jane Doe"; one token such as "jdoe", an initial, digits only or a
+  role mailbox such as "recruiting.team" give ""), else an interviewer list in the
+  description ("Interviewers:", "Panel:", "You'll meet with:", one-per-line lists,
+  HTML), matched to an attendee by name or address shape ("Michael Chen" ~
+  "mchen@", "Sabine Schäfer" ~ "s.schaefer@"); a match on a first or last name
+  alone is used only when it is unambiguous. "Schedule:"/"Agenda:" lists and the
+  Zoom "X is inviting you" line only name attendees, they add no interviewers.
+  Only the first 20k characters of a description are read for names (the tags are
+  looked for in all of it). Emoji and other symbols are dropped from names, as are
+  control and bidi characters and the zero-width joiner; a display name holding
+  template syntax or an "@" is not trusted and the address rule is used instead;
+  "Doe, Jane" becomes "Jane Doe"; parenthesised parts ("(she/her)") and suffixes
+  ("| Acme", ", PhD") are dropped; apostrophes stay (O'Brien); at most 64
+  characters. `first_name` is the first token holding a letter that is not an
+  honorific ("Dr. Jane Doe" -> "Jane"); for names written family name first
+  (田中 太郎) it is the family name: nothing here can tell.
+- Company: from the title (an "at X" clause, then a separate title part, then "for X",
+  then text before the interview word, then "with X" unless X looks like a person);
+  a "with X" guess loses to the attendees' domain unless they agree. Otherwise the
+  most common external attendee domain, personal mail providers skipped. A title
+  holding template syntax is not used for company or role.
 - Kind: onsite words > "panel" > phone-screen words > at least 3 recipients (panel)
   > "interview".
 """
@@ -60,9 +77,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from followupd.config import DetectSettings
 from followupd.core.model import Attendee, Detection, Event, Person
+
+if TYPE_CHECKING:
+    from followupd.config import DetectSettings
 
 __all__ = ["company_from_domain", "detect", "fold", "match_rule", "name_from_address"]
 
@@ -81,7 +101,7 @@ _NO_SPACE = (
 _NO_SPACE_CHAR = re.compile(f"[{_NO_SPACE}]")
 _SPACED_WORD = f"[^\\W{_NO_SPACE}]"  # a word character of a script that uses spaces
 
-_TAG = re.compile(r"#(no[-_]?)?follow[-_]?up(?![\w-])", re.IGNORECASE)
+_TAG = re.compile(r"(?<![\w#])#(no[-_]?)?follow[-_]?up(?![\w-])", re.IGNORECASE)
 
 _EMAIL = re.compile(r"[\w.%+'-]{1,64}@(?:[\w-]{1,63}\.)+[\w-]{2,63}")
 _RESOURCE_DOMAINS = ("calendar.google.com", "googlegroups.com")
@@ -184,6 +204,7 @@ _LABEL = re.compile(
     r"\s*(?:\([^()\n]{0,20}\))?\s*[:：]\s*(?P<rest>.*)",
     re.IGNORECASE,
 )
+_ZOOM_HOST = re.compile(r"\s*(?P<name>[^\n]{1,80}?) is inviting you to a scheduled Zoom meeting")
 _WEAK_LABEL = re.compile(r".*(?:schedule|agenda|itinerary)$", re.IGNORECASE)
 _HEADING = re.compile(r"[^:：]{1,60}[:：]\s*$")
 _BULLET = re.compile(r"(?:[-*•·◦▪●‣–—>]+|\d{1,2}[.)])\s*")
@@ -247,7 +268,8 @@ _NOISE_WORD = (
     r"|(?:microsoft\s+|ms\s+)?teams|webex|skype|phone|video|virtual|remote|in[\s-]person"
     r"|confirmed|rescheduled|updated|tentative|hold|placeholder|cancell?ed|external"
     r"|internal|tbd|tba|coffee|lunch|sync|catch[\s-]?up|quick|chat|call|meeting|intro"
-    r"|[mwfdx](?:\s*/\s*[mwfdx])+|all\s+genders|she/her|he/him|they/them)"
+    r"|[mwfdx](?:\s*/\s*[mwfdx])+|all\s+genders|she/her|he/him|they/them"
+    r"|with|for|at|and|the|of|to|a|an)"
 )
 _NOISE = re.compile(rf"{_NOISE_WORD}(?:[\s-]+{_NOISE_WORD}){{0,5}}")
 _ROLE_STEMS = (
@@ -267,6 +289,9 @@ _ROLE_ABBREVIATIONS = frozenset(
 _ROLE_TRAILERS = re.compile(
     r"(?:\s+(?:role|position|opening|job|vacancy|stelle))+$|\s*\b[mwfdx]/[mwfdx](?:/[mwfdx])?\b",
     re.IGNORECASE,
+)
+_ORG_TRAILERS = re.compile(
+    r"(?:\s+(?:recruiters?|recruiting|talent|hiring|hr|people|team|folks))+$", re.IGNORECASE
 )
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an|our|your|die|der|das|le|la|el)\s+", re.IGNORECASE)
 
@@ -411,22 +436,27 @@ def _sender_matches(email: str, pattern: str) -> bool:
     return _local(email) == p
 
 
+def _core_label(domain: str) -> str:
+    """The organisation's label: 'mail.acme.co.uk' -> 'acme' (no public-suffix list:
+    a two-letter TLD after a generic second level such as 'co' is skipped)."""
+    labels = [label for label in domain.split(".") if label]
+    if len(labels) < 2:
+        return ""
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return labels[-3]
+    return labels[-2]
+
+
 def _personal_domain(domain: str) -> bool:
-    if domain in _PERSONAL_DOMAINS:
-        return True
-    labels = domain.split(".")
-    return any(label in _PERSONAL_FAMILIES for label in labels[:-1])
+    return domain in _PERSONAL_DOMAINS or _core_label(domain) in _PERSONAL_FAMILIES
 
 
 def company_from_domain(domain: str) -> str:
     """'acme-corp.com' -> 'Acme Corp'; 'mail.acme.co.uk' -> 'Acme'; personal mail -> ''."""
     domain = domain.strip().lower().rstrip(".")
-    labels = [label for label in domain.split(".") if label]
-    if len(labels) < 2 or _personal_domain(domain):
+    core = _core_label(domain)
+    if not core or _personal_domain(domain):
         return ""
-    core = labels[-2]
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
-        core = labels[-3]
     words = [w for w in re.split(r"[-_]+", core) if w]
     if not words or not _has_letter(core):
         return ""
@@ -460,6 +490,7 @@ def _clean_name(raw: str) -> str:
         else:
             out.append(ch)
     text = _SPACES.sub(" ", _PARENS.sub(" ", "".join(out))).strip()
+    text = re.sub(r"(?<!\w)\u200c|\u200c(?!\w)", "", text)  # ZWNJ only inside a word
     if "@" in text:
         return ""
     # "Jane Doe | Acme", "Jane Doe - Recruiter": the name comes first.
@@ -492,10 +523,11 @@ def name_from_address(email: str) -> str:
 
 
 def _first_name(name: str) -> str:
-    tokens = name.split()
+    """The first token that holds a letter and is not an honorific ("Dr. Jane" -> "Jane")."""
+    tokens = [t for t in name.split() if _has_letter(t)]
     for token in tokens:
         if fold(token).strip(".") not in _HONORIFICS:
-            return token.strip(",")
+            return token
     return tokens[0] if tokens else ""
 
 
@@ -519,11 +551,11 @@ class _Listed:
 
 def _description_lines(description: str) -> list[str]:
     text = description[:_DESC_SCAN]
+    if "&" in text:
+        text = html.unescape(text)
     if "<" in text and _TAGS.search(text):
         text = _BREAKS.sub("\n", text)
         text = _TAGS.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return [line[:500] for line in text.split("\n")]
 
@@ -571,6 +603,11 @@ def _listed_people(description: str) -> list[_Listed]:
         return []
     lines = _description_lines(description)
     found: list[_Listed] = []
+    host = _ZOOM_HOST.match(lines[0]) if lines else None
+    if host is not None:  # Zoom's own invitation text names the host: match only
+        parsed = _parse_item(host.group("name"))
+        if parsed is not None:
+            found.append(_Listed(parsed[0], parsed[1], strong=False))
     i = 0
     while i < len(lines) and len(found) < _MAX_LIST_ITEMS:
         match = _LABEL.match(lines[i].strip())
@@ -608,30 +645,54 @@ def _listed_people(description: str) -> list[_Listed]:
                 got += 1
                 found.append(_Listed(parsed[0], parsed[1], strong))
             i += 1
-    return found
+    return found[:_MAX_LIST_ITEMS]
 
 
 def _alnum(text: str) -> str:
     return "".join(ch for ch in fold(text) if ch.isalpha())
 
 
-def _match_score(listed: _Listed, att: Attendee, att_name: str) -> int:
-    if listed.email and listed.email == att.email:
-        return 5
-    tokens = [_alnum(t) for t in listed.name.split()]
-    tokens = [t for t in tokens if t]
-    if not tokens:
-        return 0
-    if att_name:
-        theirs = [t for t in (_alnum(t) for t in att_name.split()) if t]
-        if theirs == tokens or sorted(theirs) == sorted(tokens):
+_TRANSLIT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue", "ß": "ss", "ø": "oe",
+     "Ø": "oe", "å": "aa", "Å": "aa", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "þ": "th",
+     "đ": "d", "ł": "l", "Ł": "l"}
+)  # fmt: skip
+
+
+def _token_variants(name: str) -> list[list[str]]:
+    """A name's folded tokens, plus the German/Nordic spelling used in addresses
+    ("Schäfer" -> "schafer" and "schaefer")."""
+    out: list[list[str]] = []
+    for text in (name, name.translate(_TRANSLIT)):
+        tokens = [t for t in (_alnum(t) for t in text.split()) if t]
+        if tokens and tokens not in out:
+            out.append(tokens)
+    return out
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """What an attendee is matched on: folded name tokens and address local part."""
+
+    email: str
+    name: tuple[str, ...]
+    local: str
+
+
+def _keys(att: Attendee, att_name: str) -> _Keys:
+    tokens = tuple(t for t in (_alnum(t) for t in att_name.split()) if t)
+    return _Keys(att.email, tokens, _alnum(_local(att.email)))
+
+
+def _score(tokens: list[str], keys: _Keys) -> int:
+    theirs = keys.name
+    if theirs:
+        if list(theirs) == tokens or sorted(theirs) == sorted(tokens):
             return 4
-        if len(tokens) >= 2 and len(theirs) >= 2 and (theirs[0], theirs[-1]) == (
-            tokens[0],
-            tokens[-1],
-        ):
+        same_ends = (theirs[0], theirs[-1]) == (tokens[0], tokens[-1])
+        if len(tokens) >= 2 and len(theirs) >= 2 and same_ends:
             return 3
-    local = _alnum(_local(att.email))
+    local = keys.local
     if not local:
         return 0
     first, last = tokens[0], tokens[-1]
@@ -647,13 +708,17 @@ def _match_score(listed: _Listed, att: Attendee, att_name: str) -> int:
     return 1 if len(first) >= 3 and local.startswith(first) else 0
 
 
-def _assign(listed: list[_Listed], atts: list[tuple[Attendee, str]]) -> dict[int, int]:
+def _assign(listed: list[_Listed], atts: list[_Keys]) -> dict[int, int]:
     """Listed index -> attendee index, best matches first; a weak match (score 1)
     only when it is the only candidate on both sides."""
     pairs: list[tuple[int, int, int]] = []
     for li, person in enumerate(listed):
-        for ai, (att, att_name) in enumerate(atts):
-            score = _match_score(person, att, att_name)
+        variants = _token_variants(person.name)
+        for ai, keys in enumerate(atts):
+            if person.email and person.email == keys.email:
+                score = 5
+            else:
+                score = max((_score(v, keys) for v in variants), default=0)
             if score:
                 pairs.append((score, li, ai))
     per_listed = Counter(li for _, li, _ in pairs)
@@ -782,8 +847,10 @@ def _clauses(info: _TitleInfo, text: str, people: set[str]) -> None:
         elif prep in ("at", "@", "bei", "chez"):
             if not _known_person(value, people):
                 info.company(_TitleInfo.AT, value)
-        elif not _person_like(value, people):
-            info.company(_TitleInfo.WITH, value)
+        else:
+            value = _ORG_TRAILERS.sub("", _LEADING_ARTICLE.sub("", value))
+            if value and not _person_like(value, people):
+                info.company(_TitleInfo.WITH, value)
 
 
 def _title_info(summary: str, include: Sequence[str], people: set[str]) -> _TitleInfo:
@@ -884,8 +951,15 @@ def detect(event: Event, rules: DetectSettings, user_email: str) -> Detection:
             )
         )
 
+    # An address is the user's, a room or declined when any of its entries says so
+    # (a list may name one address twice).
+    self_emails = {a.email for a in attendees if a.is_self} | {user}
+    self_emails.discard("")
+    room_emails = {a.email for a in attendees if _is_resource(a)}
+    declined_emails = {a.email for a in attendees if a.response == "declined"}
+
     def is_user(att: Attendee) -> bool:
-        return att.is_self or (bool(user) and att.email == user)
+        return att.is_self or att.email in self_emails
 
     mine = [a for a in attendees if is_user(a)]
     organizer = event.organizer_self or (bool(user) and event.organizer_email == user)
@@ -918,6 +992,13 @@ def detect(event: Event, rules: DetectSettings, user_email: str) -> Detection:
     # Who is an external human?
     externals: list[tuple[Attendee, str]] = []
     seen: set[str] = set()
+    names: dict[str, str] = {}  # email -> name from displayName or address
+
+    def display_name(att: Attendee) -> str:
+        if att.email not in names:
+            names[att.email] = _display_name(att)
+        return names[att.email]
+
     for att in attendees:
         email = att.email
         if (
@@ -925,26 +1006,26 @@ def detect(event: Event, rules: DetectSettings, user_email: str) -> Detection:
             or email in seen
             or is_user(att)
             or not _usable(email)
-            or _is_resource(att)
+            or email in room_emails
             or _in_domains(_domain(email), rules.ignore_domains)
             or _is_tool(email, rules.ignore_senders)
         ):
             continue
         seen.add(email)
-        externals.append((att, _display_name(att)))
-    present = [(a, n) for a, n in externals if a.response != "declined"]
+        externals.append((att, display_name(att)))
+    present = [(a, n) for a, n in externals if a.email not in declined_emails]
 
     if not forced and rules.require_external and not present:
         return Detection(False, f"{reasons[0]}; no external attendee")
 
     # Names: attendees, then interviewer lists in the description.
     named = [
-        (a, _display_name(a))
+        (a, display_name(a))
         for a in attendees
-        if a.email and not _is_resource(a) and not _is_tool(a.email, rules.ignore_senders)
+        if a.email and a.email not in room_emails and not _is_tool(a.email, rules.ignore_senders)
     ]
     listed = _listed_people(event.description)
-    assignment = _assign(listed, named)
+    assignment = _assign(listed, [_keys(a, n) for a, n in named]) if listed else {}
     from_list: dict[str, str] = {}
     for li, ai in assignment.items():
         att = named[ai][0]

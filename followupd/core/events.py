@@ -33,9 +33,10 @@ __all__ = ["event_from_api", "normalize_email", "parse_rfc3339"]
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?"
-    r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?"
+    r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII,
 )
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _RESPONSES = frozenset({"accepted", "declined", "tentative", "needsAction"})
 _STATUSES = frozenset({"confirmed", "tentative", "cancelled"})
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f<>\"']{1,2000}", re.IGNORECASE)

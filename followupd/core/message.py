@@ -23,10 +23,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.policy import EmailPolicy as Policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser, Parser
+from email.policy import EmailPolicy as Policy
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:

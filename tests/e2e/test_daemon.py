@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -11,7 +12,7 @@ import pytest
 
 from followupd.sandbox import Sandbox
 
-from .conftest import Home, interview_event, wait_for
+from .conftest import ME, Home, interview_event, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -68,13 +69,10 @@ class TestFirstPath:
         logs = home.logs()
         assert "Traceback" not in logs
         token_file = home.root / "state" / "followupd" / "token.json"
-        if token_file.exists():
-            token = token_file.read_text()
-            assert "refresh_token" in token
-            import json
-
-            refresh = json.loads(token).get("refresh_token", "")
-            assert refresh and refresh not in logs
+        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        refresh = json.loads(token_file.read_text())["accounts"][ME]["refresh_token"]
+        assert refresh and refresh not in logs
+        assert refresh.encode() not in db.read_bytes()
 
     def test_approve_while_running_sends_once(self, home: Home, sandbox: Sandbox) -> None:
         home.login()

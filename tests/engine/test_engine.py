@@ -132,7 +132,7 @@ class TestDrafting:
         world.at(after_end(12))
         world.at(after_end(20))
         assert len(world.mailbox.drafts()) == 1
-        assert world.mailbox.counts().get("create_draft", 0) == 1
+        assert world.mailbox.counts().get("gmail.users.drafts.create", 0) == 1
 
     def test_non_interview_is_ignored(self, world: World) -> None:
         world.calendar.add_event(interview(summary="Coffee with a friend"))
@@ -164,7 +164,7 @@ class TestUserInGmail:
         engine = world.engine()
         assert engine.apply("note", world.only().id, "event sourcing").startswith("ok")
         world.at(after_end(20))
-        assert world.mailbox.counts().get("update_draft", 0) == 0
+        assert world.mailbox.counts().get("gmail.users.drafts.update", 0) == 0
 
     def test_note_refreshes_an_untouched_draft(self, world: World) -> None:
         world.calendar.add_event(interview())
@@ -174,7 +174,7 @@ class TestUserInGmail:
         world.engine().apply("note", fu.id, "the migration to event sourcing")
         world.at(after_end(13))
         fu = world.only()
-        assert world.mailbox.counts().get("update_draft", 0) == 1
+        assert world.mailbox.counts().get("gmail.users.drafts.update", 0) == 1
         assert fu.proofread == []
 
     def test_hand_sent_draft_is_sent_manually(self, world: World) -> None:
@@ -232,7 +232,7 @@ class TestSending:
         world.at(send_at + timedelta(minutes=5))
         assert world.only().state is State.SENT
         assert len(world.mailbox.sent_messages()) == 1
-        assert world.mailbox.counts().get("send_draft", 0) == 1
+        assert world.mailbox.counts().get("gmail.users.drafts.send", 0) == 1
 
     def test_send_dropped_before_gmail_acted_is_retried(self, world: World) -> None:
         world.calendar.add_event(interview())

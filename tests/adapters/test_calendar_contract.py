@@ -1,0 +1,179 @@
+"""The CalendarSource contract, run against FakeCalendar and GoogleCalendar+sandbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from followupd.adapters.calendar import resolve_calendars
+from followupd.adapters.google_clients import ApiNotFound
+
+from .conftest import CalendarWorld
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+LOOKBACK = NOW - timedelta(hours=48)
+
+
+def event(summary: str, start: datetime, minutes: int = 45, **extra: Any) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
+        "attendees": [{"email": "grace@corp.example"}],
+        **extra,
+    }
+
+
+def when(value: dict[str, str]) -> datetime:
+    return datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+
+
+def ids(items: list[dict[str, Any]]) -> set[str]:
+    return {str(item["id"]) for item in items}
+
+
+class TestCalendarSource:
+    """Full and incremental sync, cancellations, 410, calendars: the same on both sides."""
+
+    def test_full_sync_returns_events_ending_after_time_min(
+        self, calendar_world: CalendarWorld
+    ) -> None:
+        cw = calendar_world
+        old = cw.control.add_event(event("Old interview", NOW - timedelta(days=5)))
+        recent = cw.control.add_event(event("Interview", NOW - timedelta(hours=3)))
+        future = cw.control.add_event(event("Onsite", NOW + timedelta(days=2)))
+
+        result = cw.source.sync("primary", None, LOOKBACK)
+
+        assert result.full is True
+        assert result.next_sync_token
+        assert ids(result.items) == {recent["id"], future["id"]}
+        assert old["id"] not in ids(result.items)
+        by_id = {item["id"]: item for item in result.items}
+        assert by_id[recent["id"]]["summary"] == "Interview"
+        assert by_id[recent["id"]]["attendees"][0]["email"] == "grace@corp.example"
+
+    def test_full_sync_follows_pages(self, calendar_world: CalendarWorld) -> None:
+        cw = calendar_world
+        for n in range(6000):
+            cw.control.add_event(event(f"Event {n}", NOW + timedelta(minutes=n)))
+        before = cw.counts().get("calendar.events.list", 0)
+
+        result = cw.source.sync("primary", None, LOOKBACK)
+
+        assert len(result.items) == 6000
+        assert len(ids(result.items)) == 6000
+        assert cw.counts()["calendar.events.list"] - before == 3  # 2500 + 2500 + 1000
+
+        again = cw.source.sync("primary", result.next_sync_token, LOOKBACK)
+        assert again.items == [] and again.full is False
+
+    def test_incremental_sync_returns_only_changes(self, calendar_world: CalendarWorld) -> None:
+        cw = calendar_world
+        kept = cw.control.add_event(event("Unchanged", NOW + timedelta(hours=1)))
+        moved = cw.control.add_event(event("Phone screen", NOW + timedelta(hours=2)))
+        cancelled = cw.control.add_event(event("Interview A", NOW + timedelta(hours=3)))
+        deleted = cw.control.add_event(event("Interview B", NOW + timedelta(hours=4)))
+        first = cw.source.sync("primary", None, LOOKBACK)
+        assert {kept["id"], moved["id"], cancelled["id"], deleted["id"]} <= ids(first.items)
+
+        added = cw.control.add_event(event("Onsite", NOW + timedelta(days=1)))
+        new_start = NOW + timedelta(hours=5)
+        cw.control.update_event(
+            "primary",
+            moved["id"],
+            {
+                "start": {"dateTime": new_start.isoformat()},
+                "end": {"dateTime": (new_start + timedelta(minutes=30)).isoformat()},
+            },
+        )
+        cw.control.cancel_event("primary", cancelled["id"])
+        cw.control.delete_event("primary", deleted["id"])
+
+        second = cw.source.sync("primary", first.next_sync_token, LOOKBACK)
+
+        assert second.full is False
+        assert ids(second.items) == {added["id"], moved["id"], cancelled["id"], deleted["id"]}
+        by_id = {item["id"]: item for item in second.items}
+        assert when(by_id[moved["id"]]["start"]) == new_start
+        assert by_id[cancelled["id"]]["status"] == "cancelled"
+        assert by_id[deleted["id"]]["status"] == "cancelled"
+        assert by_id[added["id"]]["status"] == "confirmed"
+        assert second.next_sync_token
+
+        third = cw.source.sync("primary", second.next_sync_token, LOOKBACK)
+        assert third.items == [] and third.full is False
+
+    def test_expired_token_means_full_resync(self, calendar_world: CalendarWorld) -> None:
+        cw = calendar_world
+        one = cw.control.add_event(event("Interview", NOW + timedelta(hours=1)))
+        first = cw.source.sync("primary", None, LOOKBACK)
+        two = cw.control.add_event(event("Onsite", NOW + timedelta(hours=2)))
+        cw.expire_tokens()
+
+        result = cw.source.sync("primary", first.next_sync_token, LOOKBACK)
+
+        assert result.full is True
+        assert ids(result.items) >= {one["id"], two["id"]}
+        assert result.next_sync_token != first.next_sync_token
+        after = cw.source.sync("primary", result.next_sync_token, LOOKBACK)
+        assert after.full is False and after.items == []
+
+    def test_tokens_are_per_calendar(self, calendar_world: CalendarWorld) -> None:
+        cw = calendar_world
+        cw.control.add_calendar("team@group.calendar.google.com", "Team")
+        cw.control.add_event(event("Team sync", NOW + timedelta(hours=1)), "primary")
+        theirs = cw.control.add_event(
+            event("Panel interview", NOW + timedelta(hours=2)), "team@group.calendar.google.com"
+        )
+        result = cw.source.sync("team@group.calendar.google.com", None, LOOKBACK)
+        assert ids(result.items) == {theirs["id"]}
+
+    def test_get_event(self, calendar_world: CalendarWorld) -> None:
+        cw = calendar_world
+        created = cw.control.add_event(event("Interview", NOW + timedelta(hours=1)))
+        got = cw.source.get_event("primary", created["id"])
+        assert got is not None and got["summary"] == "Interview"
+        assert cw.source.get_event("primary", "nosuchevent0123") is None
+        cw.control.cancel_event("primary", created["id"])
+        after = cw.source.get_event("primary", created["id"])
+        assert after is not None and after["status"] == "cancelled"
+
+    def test_unknown_calendar_is_not_found(self, calendar_world: CalendarWorld) -> None:
+        with pytest.raises(ApiNotFound):
+            calendar_world.source.sync("nobody@group.calendar.google.com", None, LOOKBACK)
+
+    def test_naive_time_min_is_refused(self, calendar_world: CalendarWorld) -> None:
+        with pytest.raises(ValueError, match="timezone"):
+            calendar_world.source.sync("primary", None, datetime(2026, 1, 1))
+
+    def test_list_calendars_and_selected(self, calendar_world: CalendarWorld) -> None:
+        cw = calendar_world
+        cw.control.add_calendar("team@group.calendar.google.com", "Team", selected=True)
+        cw.control.add_calendar("holidays@group.calendar.google.com", "Holidays", selected=False)
+
+        calendars = {c.id: c for c in cw.source.list_calendars()}
+
+        primary = [c for c in calendars.values() if c.primary]
+        assert len(primary) == 1
+        assert calendars["team@group.calendar.google.com"].summary == "Team"
+        assert calendars["team@group.calendar.google.com"].selected is True
+        assert calendars["holidays@group.calendar.google.com"].selected is False
+        assert all(c.time_zone for c in calendars.values())
+
+        expected = ["primary", "team@group.calendar.google.com"]
+        if primary[0].selected:
+            assert resolve_calendars(cw.source, ["selected"]) == expected
+        assert resolve_calendars(cw.source, ["primary", "selected"]) == expected
+        assert resolve_calendars(cw.source, ["selected", "x@group.calendar.google.com"]) == [
+            *expected,
+            "x@group.calendar.google.com",
+        ]
+
+    def test_resolve_without_selected_lists_nothing(self, calendar_world: CalendarWorld) -> None:
+        cw = calendar_world
+        before = cw.counts().get("calendar.calendarList.list", 0)
+        assert resolve_calendars(cw.source, ["primary", "a@b.c", "primary"]) == ["primary", "a@b.c"]
+        assert cw.counts().get("calendar.calendarList.list", 0) == before
