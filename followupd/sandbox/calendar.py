@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
+from dateutil.rrule import rrulestr
 
 from .errors import ApiError, Response, bad_request, not_found
 from .timeutil import UTC, format_datetime, format_updated, now, parse_duration, parse_rfc3339, zone
