@@ -99,25 +99,26 @@ def check(as_json: bool) -> None:
 
 def _check_templates(config: Any, add: Any) -> None:
     from followupd.app import template_store
-    from followupd.core.compose import TemplateProblem, render
+    from followupd.core.compose import TemplateProblem, context_words, render, rule_problems
     from followupd.core.proofread import proofread
 
     store = template_store(config)
+    for problem in rule_problems(config.drafts.rules, set(store.names())):
+        add("templates", False, problem, "fix [[drafts.rules]] in the config")
     for name in store.names():
+        context = sample_context(config)
         try:
-            rendered = render(store.source(name), sample_context(config))
+            rendered = render(store.source(name), context)
         except TemplateProblem as exc:
             add("templates", False, str(exc), "fix the template, then `followupd preview`")
             continue
-        findings = [
-            f
-            for f in proofread(
-                rendered,
-                known_words=[*config.drafts.words, "Anna", "Schmidt", "Ada", "Lovelace"],
-                max_words=config.drafts.max_words,
-                notes=["the migration to event sourcing"],
-            )
-        ]
+        findings = proofread(
+            rendered,
+            known_words=config.drafts.words,
+            max_words=config.drafts.max_words,
+            notes=context["notes"] or ["a sample note"],
+            context_names=context_words(context),
+        )
         if findings:
             add(
                 "templates",

@@ -75,17 +75,20 @@ DEMO_SEED: dict[str, Any] = {
 CLIENT_ID = "demo-client.apps.googleusercontent.com"
 
 
-def _config_text(endpoint: str, client_secrets: Path) -> str:
+def _config_text(endpoint: str, client_secrets: Path, nudge_log: Path) -> str:
+    # The demo's nudges go to a command that appends them to a file the demo shows
+    # (there is no desktop here).
     notifier = (
-        "import json,sys; d=json.load(sys.stdin); "
-        "print('  nudge:', d['title'], '->', d['approve_command'], flush=True)"
+        f"import sys; open({str(nudge_log)!r}, 'a')"
+        ".write(sys.stdin.read().replace('\\n', ' ') + '\\n')"
     )
+    command = json.dumps([sys.executable, "-c", notifier])  # a JSON array is valid TOML
     return f"""mode = "nudge"
 token_store = "file"
 
 [google]
-endpoint = "{endpoint}"
-client_secrets = "{client_secrets}"
+endpoint = {json.dumps(endpoint)}
+client_secrets = {json.dumps(str(client_secrets))}
 poll_interval = "5s"
 
 [timing]
@@ -98,8 +101,8 @@ highlights = ["six years building reliable payment backends", "mentoring junior 
 
 [nudge]
 channels = ["command"]
-command = [{sys.executable!r}, "-c", {notifier!r}]
-""".replace("'", '"')
+command = {command}
+"""
 
 
 def _play_browser(proc: subprocess.Popen[str], say: Callable[[str], None]) -> None:
@@ -141,7 +144,8 @@ def run_demo(say: Callable[[str], None] = print, limit: float = 55.0) -> int:
     secrets.write_text(json.dumps({"installed": installed}))
     config = home / "config" / "followupd" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text(_config_text(sandbox.url, secrets))
+    nudge_log = home / "nudges.jsonl"
+    config.write_text(_config_text(sandbox.url, secrets, nudge_log))
     cmd = [sys.executable, "-m", "followupd"]
     daemon: subprocess.Popen[str] | None = None
     try:
@@ -163,14 +167,18 @@ def run_demo(say: Callable[[str], None] = print, limit: float = 55.0) -> int:
         )
         threading.Thread(target=_relay, args=(daemon, say), daemon=True).start()
         shown: set[str] = set()
+        nudges_seen = 0
+        noted = False
         while time.monotonic() - started < limit:
+            if not noted:
+                noted = _add_note_before_the_end(cmd, env, say)
             for draft in sandbox.drafts():
                 if draft["id"] in shown:
                     continue
                 shown.add(draft["id"])
                 _show_draft(draft, say)
-            if len(shown) >= 2:
-                time.sleep(2)  # let the nudges print
+            nudges_seen = _show_nudges(nudge_log, nudges_seen, say)
+            if len(shown) >= EXPECTED_DRAFTS and nudges_seen >= 2:
                 break
             if daemon.poll() is not None:
                 say(f"the daemon stopped early (exit {daemon.returncode})")
@@ -189,11 +197,43 @@ def run_demo(say: Callable[[str], None] = print, limit: float = 55.0) -> int:
             f"Google calls: {sum(counts.values())}; daemon exit {code}; "
             f"{time.monotonic() - started:.0f}s."
         )
-        return 0 if len(shown) >= 2 and code == 0 else 1
+        return 0 if len(shown) >= EXPECTED_DRAFTS and code == 0 else 1
     finally:
         if daemon is not None:
             daemon.kill()
         sandbox.stop()
+
+
+EXPECTED_DRAFTS = 3  # two interviewers in the first interview, one in the phone screen
+NOTE = "the idea of replaying payment events to rebuild state after an outage"
+
+
+def _add_note_before_the_end(
+    cmd: list[str], env: dict[str, str], say: Callable[[str], None]
+) -> bool:
+    """Like a user who jots down what was discussed before the call is over."""
+    listing = subprocess.run([*cmd, "list", "--json"], env=env, capture_output=True, text=True)
+    if listing.returncode != 0:
+        return False
+    for item in json.loads(listing.stdout or "[]"):
+        if item["summary"].startswith("Phone screen") and item["state"] == "pending":
+            say(f'\n  $ followupd note {item["id"]} "{NOTE}"')
+            subprocess.run([*cmd, "note", item["id"], NOTE], env=env, capture_output=True)
+            return True
+    return False
+
+
+def _show_nudges(log: Path, seen: int, say: Callable[[str], None]) -> int:
+    try:
+        lines = log.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return seen
+    for line in lines[seen:]:
+        nudge = json.loads(line)
+        say(f"  nudge ({nudge['kind']}): {nudge['title']}")
+        for finding in nudge.get("proofread") or []:
+            say(f"    proofreading: {finding}")
+    return len(lines)
 
 
 def _relay(proc: subprocess.Popen[str], say: Callable[[str], None]) -> None:

@@ -18,7 +18,13 @@ from followupd.adapters.notify import Notifier, NotifyError, Nudge
 from followupd.adapters.store import Store
 from followupd.config import Config
 from followupd.core import lifecycle, timing
-from followupd.core.compose import TemplateProblem, build_context, pick_template, render
+from followupd.core.compose import (
+    TemplateProblem,
+    build_context,
+    context_words,
+    pick_template,
+    render,
+)
 from followupd.core.detect import detect
 from followupd.core.events import event_from_api
 from followupd.core.lifecycle import Action
@@ -361,23 +367,28 @@ class Engine:
                 now=now,
             )
             try:
-                rendered = render(source, context)
+                rendered = render(source, context, html=True if self.config.drafts.html else None)
+                raw = build_message(
+                    rendered=rendered,
+                    from_name=self.config.profile.name,
+                    from_email=self.account,
+                    to=people,
+                    message_id=self._message_id(draft),
+                    date=now,
+                )
             except TemplateProblem as exc:
                 self._problem(fu, str(exc))
+                return
+            except ValueError as exc:  # an address or header that cannot be written safely
+                self._problem(fu, f"cannot write the draft: {exc}")
                 return
             findings = proofread(
                 rendered,
                 known_words=self._known_words(fu, people),
                 max_words=self.config.drafts.max_words,
                 notes=fu.notes,
-            )
-            raw = build_message(
-                rendered=rendered,
-                from_name=self.config.profile.name,
-                from_email=self.account,
-                to=people,
-                message_id=self._message_id(draft),
-                date=now,
+                context_names=context_words(context),
+                followup_id=fu.id,
             )
             draft.subject = rendered.subject
             if draft.status == "created" and draft.draft_id:
