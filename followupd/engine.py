@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from followupd.adapters.calendar import CalendarSource
@@ -37,6 +37,11 @@ from followupd.requests import apply_request
 from followupd.template_store import TemplateStore
 
 log = logging.getLogger(__name__)
+
+
+def _reply_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
 @dataclass
@@ -368,6 +373,12 @@ class Engine:
             )
             try:
                 rendered = render(source, context, html=True if self.config.drafts.html else None)
+                invite = self._scheduling_thread(draft) if draft.status == "planned" else None
+                if invite is not None:
+                    # Reply in the thread the interview was arranged in: Gmail threads
+                    # by threadId plus a matching subject, mail clients by the headers.
+                    draft.thread_id = invite.thread_id
+                    rendered = replace(rendered, subject=_reply_subject(invite.subject))
                 raw = build_message(
                     rendered=rendered,
                     from_name=self.config.profile.name,
@@ -375,6 +386,8 @@ class Engine:
                     to=people,
                     message_id=self._message_id(draft),
                     date=now,
+                    in_reply_to=invite.rfc_message_id if invite else None,
+                    references=invite.rfc_message_id if invite else None,
                 )
             except TemplateProblem as exc:
                 self._problem(fu, str(exc))
@@ -435,6 +448,24 @@ class Engine:
             for action in lifecycle.due_actions(fu, now, self.config):
                 if action is Action.NUDGE_READY:
                     self._nudge(fu, action.value, report)
+
+    def _scheduling_thread(self, draft: Draft) -> MessageMeta | None:
+        """The latest email from these recipients in the last 30 days (the thread the
+        interview was arranged in), when threading is on and gmail.readonly allows
+        searching. None: start a new thread."""
+        if not self.config.drafts.thread_with_invite or draft.thread_id:
+            return None
+        candidates: list[MessageMeta] = []
+        for sender in draft.recipients:
+            try:
+                found = self.mailbox.search_messages(f"from:{sender} newer_than:30d")
+            except FollowupdError as exc:
+                log.warning("cannot look for the scheduling email: %s", exc)
+                return None
+            if found is None:
+                return None  # no gmail.readonly: cannot search
+            candidates += [m for m in found if m.rfc_message_id and m.thread_id]
+        return max(candidates, key=lambda m: m.internal_date, default=None)
 
     def _person(self, fu: FollowUp, email: str) -> Person:
         for person in fu.people:

@@ -308,3 +308,36 @@ class TestNudges:
         kinds = [n.kind for n in world.notifier.sent]
         assert kinds == ["draft_ready"]
         assert "followupd skip" in world.notifier.sent[0].body
+
+
+class TestThreadingWithTheInvite:
+    """With drafts.thread_with_invite, the note answers the scheduling email."""
+
+    def test_draft_replies_in_the_scheduling_thread(self, tmp_path: Path) -> None:
+        world = World(tmp_path, make_config(drafts={"thread_with_invite": True}))
+        invite = (
+            b"From: Jane Doe <jane.doe@acme.com>\r\nTo: casey@example.com\r\n"
+            b"Subject: Your interview with Acme on Monday\r\n"
+            b"Message-ID: <sched-1@acme.com>\r\n\r\nSee you Monday at 10.\r\n"
+        )
+        world.clock.set(T0 - timedelta(days=2))
+        world.mailbox.add_message(invite, ["INBOX"])
+        found = world.mailbox.search_messages("rfc822msgid:<sched-1@acme.com>")
+        assert found
+        thread_id = found[0].thread_id
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        draft = world.only().drafts[0]
+        raw = world.mailbox.raw(world.mailbox.get_draft(draft.draft_id).message_id)
+        assert b"In-Reply-To: <sched-1@acme.com>" in raw
+        assert b"Subject: Re: Your interview with Acme on Monday" in raw
+        assert draft.thread_id == thread_id
+
+    def test_without_the_read_scope_a_new_thread(self, tmp_path: Path) -> None:
+        world = World(tmp_path, make_config(drafts={"thread_with_invite": True}))
+        world.mailbox.read_scope = False
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        draft = world.only().drafts[0]
+        raw = world.mailbox.raw(world.mailbox.get_draft(draft.draft_id).message_id)
+        assert b"In-Reply-To" not in raw
