@@ -13,13 +13,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from followupd import paths
-from followupd.config import Config
 from followupd.errors import EXIT_USAGE, FollowupdError
+
+if TYPE_CHECKING:  # pydantic costs ~80 ms: only commands that need the config load it
+    from followupd.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -214,7 +216,7 @@ def sync() -> None:
 
 
 def _print_change(fu: Any, what: str) -> None:
-    click.echo(f"  {fu.id}  {what:<14} {fu.summary}")
+    click.echo(f"  {fu.id}  {what:<14} {terminal_safe(fu.summary)}")
 
 
 # --- looking ----------------------------------------------------------------------------
@@ -263,6 +265,17 @@ def followup_json(fu: Any) -> dict[str, Any]:
     }
 
 
+_CONTROL = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0),
+     0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)  # fmt: skip
+
+
+def terminal_safe(text: str) -> str:
+    """Event data is hostile: no escape sequences or bidi overrides reach the terminal."""
+    return text.translate(_CONTROL)
+
+
 def _local(value: datetime | None, config: Config) -> str:
     if value is None:
         return "-"
@@ -277,30 +290,32 @@ def list_(as_json: bool, show_all: bool) -> None:
     """List follow-ups."""
     from followupd.app import open_store
 
-    config = _ctx().config
     store = open_store()
     items = store.all()
     if not show_all and not as_json:
         items = [f for f in items if not f.state.final or f.state.value == "sent"]
-    if as_json:
+    if as_json:  # needs no config (no time zone): skips pydantic for scripts
         click.echo(json.dumps([followup_json(f) for f in items], indent=2, ensure_ascii=False))
         return
+    config = _ctx().config
     if not items:
         click.echo("No follow-ups yet. Interviews appear here once the daemon has seen them.")
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
     for column in ("ID", "STATE", "INTERVIEW", "ENDED", "TO", "SEND AT"):
         table.add_column(column, overflow="fold")
     for fu in items:
+        # Text(), not str: rich would read "[...]" in a hostile title as markup.
         table.add_row(
             fu.id,
             fu.state.value,
-            fu.summary,
+            Text(terminal_safe(fu.summary)),
             _local(fu.end, config),
-            ", ".join(fu.recipients),
+            Text(terminal_safe(", ".join(fu.recipients))),
             _local(fu.send_at, config),
         )
     Console(highlight=False, soft_wrap=False).print(table)
@@ -351,7 +366,7 @@ def show(followup_id: str, as_json: bool) -> None:
         for item in history:
             at = datetime.fromisoformat(item["at"])
             lines.append(f"    {_local(at, config)}  {item['kind']}: {item['detail']}")
-    click.echo("\n".join(lines))
+    click.echo(terminal_safe("\n".join(lines)))
 
 
 @cli.command()
