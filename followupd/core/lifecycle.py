@@ -159,6 +159,9 @@ def due_actions(fu: FollowUp, now: datetime, config: Config) -> list[Action]:
         return []
     state = fu.state
     if state is State.PENDING:
+        if fu.window_end and now >= fu.window_end and not any(d.draft_id for d in fu.drafts):
+            # Down or asleep past the whole window: a note now would be late and odd.
+            return [Action.EXPIRE]
         return [Action.CREATE_DRAFTS] if fu.draft_at and now >= fu.draft_at else []
     if state is State.DRAFTED:
         actions: list[Action] = []

@@ -341,3 +341,22 @@ class TestThreadingWithTheInvite:
         draft = world.only().drafts[0]
         raw = world.mailbox.raw(world.mailbox.get_draft(draft.draft_id).message_id)
         assert b"In-Reply-To" not in raw
+
+
+class TestDowntime:
+    """What fell due while the daemon was down runs once; a closed window expires."""
+
+    def test_down_for_the_whole_window_expires_without_a_draft(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(T0 - timedelta(minutes=5))
+        world.at(T0 + timedelta(days=3))
+        assert world.only().state is State.EXPIRED
+        assert world.mailbox.drafts() == []
+
+    def test_down_past_the_draft_time_drafts_once_on_start(self, world: World) -> None:
+        world.calendar.add_event(interview())
+        world.at(T0 - timedelta(minutes=5))
+        world.at(T0 + timedelta(hours=5))
+        world.at(T0 + timedelta(hours=5, minutes=1))
+        assert world.only().state is State.DRAFTED
+        assert len(world.mailbox.drafts()) == 1
