@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from followupd.adapters.calendar import CalendarSource
-from followupd.adapters.gmail import Mailbox, MessageMeta, SendUncertain
+from followupd.adapters.email_notify import EmailNotifier
+from followupd.adapters.gmail import Mailbox, MessageMeta, SendUncertain, normalize_message_id
 from followupd.adapters.notify import Notifier, NotifyError, Nudge
 from followupd.adapters.store import Store
 from followupd.config import Config
@@ -30,7 +31,7 @@ from followupd.core.events import event_from_api
 from followupd.core.lifecycle import Action
 from followupd.core.message import build_message, make_message_id
 from followupd.core.model import Draft, Finding, FollowUp, Person, State
-from followupd.core.nudges import compose_nudge
+from followupd.core.nudges import compose_nudge, reply_command
 from followupd.core.proofread import proofread
 from followupd.errors import FollowupdError
 from followupd.requests import apply_request
@@ -80,6 +81,7 @@ class Engine:
         self._calendars = calendars or (lambda: list(config.detect.calendars))
         # Called with (follow-up, what happened) for live output (demo, foreground run).
         self.on_change = on_change or (lambda fu, what: None)
+        self._reply_warned = False  # approval by reply without a read scope: said once
 
     # --- the cycle ------------------------------------------------------------------
 
@@ -96,29 +98,42 @@ class Engine:
     def poll_calendars(self, report: CycleReport | None = None) -> None:
         report = report or CycleReport()
         now = self.clock.now()
-        for calendar_id in self._calendars():
+        calendars = self._calendars()
+        # One interview on two watched calendars (an invitation also shown on a team
+        # calendar) is one follow-up: the calendar that showed it first owns it.
+        owners = {f.event_id: f.calendar_id for f in self.store.all()} if calendars[1:] else {}
+        for calendar_id in calendars:
             token = self.store.sync_token(calendar_id)
             result = self.calendar.sync(calendar_id, token, now - self.config.detect.lookback)
             with self.store.transaction():
                 for item in result.items:
                     report.events_seen += 1
-                    self._observe(calendar_id, item, now, report)
+                    self._observe(calendar_id, item, now, report, owners)
                 self.store.set_sync_token(calendar_id, result.next_sync_token)
             if result.full and token is not None:
                 log.info("calendar %s: sync token expired, did a full resync", calendar_id)
 
     def _observe(
-        self, calendar_id: str, item: dict[str, object], now: datetime, report: CycleReport
+        self,
+        calendar_id: str,
+        item: dict[str, object],
+        now: datetime,
+        report: CycleReport,
+        owners: dict[str, str] | None = None,
     ) -> None:
         event = event_from_api(calendar_id, item)
         if not event.id:
             return
         existing = self.store.by_event(calendar_id, event.id)
+        owners = {} if owners is None else owners
+        if existing is None and owners.get(event.id, calendar_id) != calendar_id:
+            return  # the same event on another watched calendar: followed there
         detection = detect(event, self.config.detect, self.account)
         updated = lifecycle.observe_event(existing, event, detection, now, self.config)
         if updated is None:
             return
         if existing is None:
+            owners[event.id] = calendar_id
             report.new_followups.append(updated.id)
             log.info(
                 "follow-up %s: interview detected (%s), %d recipient(s)",
@@ -203,6 +218,10 @@ class Engine:
                     self.store.record(now, fu.id, "replied", "the interviewer replied")
                     self.on_change(fu, "replied")
                 self._commit(fu)
+            thread = fu.nudge_thread_id
+            answerable = fu.state in (State.DRAFTED, State.APPROVED)
+            if answerable and thread and self.config.nudge.reply_approval:
+                self._check_reply_command(fu, thread)
 
     def _check_draft(self, fu: FollowUp, draft: Draft) -> None:
         if draft.status == "creating":
@@ -234,8 +253,27 @@ class Engine:
                 keep.thread_id,
             )
             draft.status = "created"
+        elif self._sent_by_hand(draft):
+            # We created it, crashed before recording it, and the user has sent it
+            # since: never create it again.
+            draft.status = "sent_manually"
         else:
             draft.status = "planned"
+
+    def _sent_by_hand(self, draft: Draft) -> bool:
+        if not self.config.google.metadata_scope:
+            return False
+        try:
+            sent = self.mailbox.recent_sent() or []
+        except FollowupdError as exc:
+            log.warning("cannot look at sent mail: %s", exc)
+            return False
+        wanted = normalize_message_id(self._message_id(draft))
+        for message in sent:
+            if normalize_message_id(message.rfc_message_id) == wanted:
+                draft.thread_id, draft.sent_message_id = message.thread_id, message.id
+                return True
+        return False
 
     def _classify_gone(self, fu: FollowUp, draft: Draft, *, intended_send: bool) -> None:
         """A draft vanished from Gmail: sent (by us or by hand) or deleted?"""
@@ -290,6 +328,75 @@ class Engine:
                 ):
                     fu.replied_at = message.internal_date
                     return
+
+    # --- approval by answering the nudge email (opt-in, gmail.readonly) --------------
+
+    def _check_reply_command(self, fu: FollowUp, thread_id: str) -> None:
+        """Act on the user's "send" / "skip" answer in the nudge thread.
+
+        Only a message the user sent (From: the account, labelled SENT: Gmail files
+        whatever the user sends, from any client, under SENT; a forged From does not
+        get there) after our first nudge counts, never one of ours; the latest answer
+        wins; each answer is acted on once (kept in the history as "email_reply").
+        """
+        try:
+            messages = self.mailbox.thread_texts(thread_id)
+        except FollowupdError as exc:
+            if not self._reply_warned:
+                self._reply_warned = True
+                log.warning(
+                    "approval by reply: cannot read the nudge thread (%s); "
+                    "it needs gmail.readonly: run `followupd login` again",
+                    type(exc).__name__,
+                )
+            return
+        if not messages:
+            return
+        ours = [m for m, _ in messages if m.rfc_message_id.startswith("<followupd.")]
+        since = ours[0].internal_date if ours else messages[0][0].internal_date
+        handled = {
+            h["detail"].partition(" ")[0]
+            for h in self.store.history(fu.id, limit=500)
+            if h["kind"] == "email_reply"
+        }
+        answer: tuple[MessageMeta, str] | None = None
+        for meta, text in messages:
+            if (
+                meta.sender == self.account
+                and "SENT" in meta.labels
+                and not {"DRAFT", "SPAM", "TRASH"} & set(meta.labels)
+                and not meta.rfc_message_id.startswith("<followupd.")
+                and meta.internal_date > since
+            ):
+                command = reply_command(text)
+                if command is not None:
+                    answer = (meta, command)
+        if answer is None or answer[0].id in handled:
+            return
+        meta, command = answer
+        now = self.clock.now()
+        with self.store.transaction():
+            self.store.record(now, fu.id, "email_reply", f"{meta.id} {command}")
+        result = self.apply(command, fu.id, via="email")
+        log.info("follow-up %s: %s by answering the nudge email: %s", fu.id, command, result)
+        self._confirm_by_email(fu, result)
+
+    def _confirm_by_email(self, fu: FollowUp, result: str) -> None:
+        status, _, detail = result.partition(": ")
+        text = detail if status == "ok" else f"that did not work: {detail}"
+        current = self.store.get(fu.id)
+        if status == "ok" and current is not None and current.late:
+            text += (
+                ".\nThe best moment for a follow-up has passed: it goes out at the next "
+                'good slot anyway. Answer "skip" before then to drop it.'
+            )
+        for notifier in self.notifiers:
+            if isinstance(notifier, EmailNotifier):
+                notifier.continue_thread(fu.id, fu.nudge_thread_id or "")
+                try:
+                    notifier.confirm(fu.id, fu.summary, text)
+                except NotifyError as exc:
+                    log.warning("confirming by email failed: %s", exc)
 
     # --- acting on what is due ------------------------------------------------------
 
@@ -441,7 +548,7 @@ class Engine:
         fu.rerender = False
         fu.error = ""
         fu.retry_at = None
-        lifecycle.settle_after_drafts(fu)
+        lifecycle.settle_after_drafts(fu, now)
         self._commit(fu)
         if fu.state is State.DRAFTED:
             self.on_change(fu, "drafted")
@@ -549,7 +656,15 @@ class Engine:
         delivered = False
         for notifier in self.notifiers:
             try:
-                notifier.send(nudge)
+                if isinstance(notifier, EmailNotifier):
+                    # Every email about one follow-up goes into one thread: the one the
+                    # user may answer (approval by reply). Saved by the caller's commit.
+                    if fu.nudge_thread_id:
+                        notifier.continue_thread(fu.id, fu.nudge_thread_id)
+                    notifier.send(nudge)
+                    fu.nudge_thread_id = notifier.thread_for(fu.id) or fu.nudge_thread_id
+                else:
+                    notifier.send(nudge)
                 delivered = True
             except NotifyError as exc:
                 log.warning("nudge via %s failed: %s", notifier.name, exc)

@@ -37,7 +37,7 @@ from followupd.adapters.gmail import (
     SentRef,
     normalize_message_id,
 )
-from followupd.adapters.google_clients import ApiNotFound
+from followupd.adapters.google_clients import ApiNotFound, ScopeMissing
 
 T = TypeVar("T")
 
@@ -293,6 +293,22 @@ class _Draft:
     history: list[str] = field(default_factory=list)
 
 
+def _plain_text(msg: Message) -> str:
+    """The first text/plain part that is not an attachment ("" if none)."""
+    for part in msg.walk():
+        if part.is_multipart() or part.get_filename():
+            continue
+        if part.get_content_type() != "text/plain":
+            continue
+        data = part.get_payload(decode=True)
+        if isinstance(data, bytes):
+            try:
+                return data.decode(part.get_content_charset() or "utf-8", "replace")
+            except LookupError:
+                return data.decode("utf-8", "replace")
+    return ""
+
+
 def _with_body(raw: bytes, text: str) -> bytes:
     """``raw`` with its text body replaced by ``text`` (headers kept)."""
     msg = email.message_from_bytes(raw)
@@ -400,6 +416,16 @@ class FakeMailbox(_Faults):
 
         return self._run("thread", action)
 
+    def thread_texts(self, thread_id: str) -> list[tuple[MessageMeta, str]] | None:
+        def action() -> list[tuple[MessageMeta, str]] | None:
+            self._counts["gmail.users.threads.get"] += 1
+            if not self.read_scope:
+                raise ScopeMissing("threads.get format=full needs gmail.readonly")
+            messages = self._thread_messages(thread_id)
+            return [(m.meta(), _plain_text(m.parsed)) for m in messages] if messages else None
+
+        return self._run("thread_texts", action)
+
     def find_drafts_by_message_id(self, rfc_message_id: str) -> list[DraftRef]:
         def action() -> list[DraftRef]:
             self._counts["gmail.users.drafts.list"] += 1
@@ -427,6 +453,16 @@ class FakeMailbox(_Faults):
             return [m.meta() for m in matches]
 
         return self._run("search_messages", action)
+
+    def recent_sent(self, limit: int = 25) -> list[MessageMeta] | None:
+        def action() -> list[MessageMeta] | None:
+            self._counts["gmail.users.messages.list"] += 1
+            sent = [m for m in self._ordered(self._messages.values()) if "SENT" in m.labels]
+            newest = list(reversed(sent))[:limit]
+            self._counts["gmail.users.messages.get"] += len(newest)
+            return [m.meta() for m in newest]
+
+        return self._run("recent_sent", action)
 
     # -- the user, in Gmail (the sandbox's names)
 

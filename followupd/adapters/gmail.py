@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -112,8 +113,19 @@ class Mailbox(Protocol):
 
     def find_drafts_by_message_id(self, rfc_message_id: str) -> list[DraftRef]: ...
 
+    def thread_texts(self, thread_id: str) -> list[tuple[MessageMeta, str]] | None:
+        """The thread's messages, oldest first, each with its plain-text body ("" when
+        it has none). None when the thread is gone. Needs gmail.readonly
+        (``format=full``): raises ScopeMissing without it."""
+        ...
+
     def search_messages(self, query: str) -> list[MessageMeta] | None:
         """Messages matching a Gmail query; None when the login has no read scope."""
+        ...
+
+    def recent_sent(self, limit: int = 25) -> list[MessageMeta] | None:
+        """The newest SENT messages (label filter, no `q`: gmail.metadata allows it);
+        None when the login has neither metadata nor read scope."""
         ...
 
 
@@ -153,6 +165,37 @@ def message_meta(message: dict[str, Any]) -> MessageMeta:
         internal_date=datetime.fromtimestamp(millis / 1000, UTC),
         subject=header(headers, "Subject"),
     )
+
+
+def plain_text(payload: dict[str, Any] | None) -> str:
+    """The first text/plain part of a ``format=full`` payload, decoded ("" if none)."""
+    if not payload:
+        return ""
+    parts = payload.get("parts")
+    if parts:
+        for part in parts:
+            if str(part.get("filename") or ""):
+                continue  # an attached .txt is not the message
+            text = plain_text(part)
+            if text:
+                return text
+        return ""
+    if str(payload.get("mimeType", "")).lower() != "text/plain":
+        return ""
+    data = (payload.get("body") or {}).get("data")
+    if not data:
+        return ""
+    raw = base64.urlsafe_b64decode(str(data) + "=" * (-len(str(data)) % 4))
+    charset = "utf-8"
+    for item in payload.get("headers") or []:
+        if str(item.get("name", "")).lower() == "content-type":
+            match = re.search(r'charset="?([\w.:-]+)', str(item.get("value", "")), re.I)
+            if match:
+                charset = match.group(1)
+    try:
+        return raw.decode(charset, "replace")
+    except LookupError:
+        return raw.decode("utf-8", "replace")
 
 
 def _draft_ref(draft: dict[str, Any]) -> DraftRef:
@@ -317,6 +360,17 @@ class GoogleMailbox:
         metas = [message_meta(m) for m in found.get("messages") or []]
         return sorted(metas, key=lambda m: m.internal_date)
 
+    def thread_texts(self, thread_id: str) -> list[tuple[MessageMeta, str]] | None:
+        request = self._gmail().threads().get(userId="me", id=thread_id, format="full")
+        try:
+            found = self._clients.call(request, idempotent=True)
+        except ApiNotFound:
+            return None
+        result = [
+            (message_meta(m), plain_text(m.get("payload"))) for m in found.get("messages") or []
+        ]
+        return sorted(result, key=lambda item: item[0].internal_date)
+
     def search_messages(self, query: str) -> list[MessageMeta] | None:
         messages = self._gmail().messages()
         ids: list[str] = []
@@ -341,5 +395,24 @@ class GoogleMailbox:
             try:
                 result.append(message_meta(self._clients.call(request, idempotent=True)))
             except ApiNotFound:
+                continue
+        return result
+
+    def recent_sent(self, limit: int = 25) -> list[MessageMeta] | None:
+        messages = self._gmail().messages()
+        try:
+            page = self._clients.call(
+                messages.list(userId="me", labelIds=["SENT"], maxResults=limit), idempotent=True
+            )
+        except ScopeMissing:
+            return None
+        result: list[MessageMeta] = []
+        for item in page.get("messages") or []:
+            request = messages.get(
+                userId="me", id=str(item["id"]), format="metadata", metadataHeaders=METADATA_HEADERS
+            )
+            try:
+                result.append(message_meta(self._clients.call(request, idempotent=True)))
+            except (ApiNotFound, ScopeMissing):
                 continue
         return result

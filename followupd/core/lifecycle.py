@@ -256,7 +256,7 @@ def watches_gmail(fu: FollowUp, now: datetime) -> bool:
 def approve(fu: FollowUp, now: datetime, config: Config, via: str) -> FollowUp:
     if config.mode != "send":
         raise LifecycleError(
-            f'followupd is in "{config.mode}" mode and never sends: send the draft '
+            f'cannot approve: mode is "{config.mode}", which never sends; send the draft '
             'from Gmail yourself, or set mode = "send" in the config'
         )
     if fu.state is State.APPROVED:
@@ -305,15 +305,15 @@ def add_note(fu: FollowUp, text: str, now: datetime) -> FollowUp:
     return fu
 
 
-def settle_after_drafts(fu: FollowUp) -> None:
-    """State after a draft pass: drafted once every draft exists in Gmail."""
-    live = [d for d in fu.drafts if d.status in ("created", "sending")]
-    if (
-        fu.state is State.PENDING
-        and live
-        and all(d.status != "planned" and d.status != "creating" for d in fu.drafts)
-    ):
-        fu.state = State.DRAFTED
+def settle_after_drafts(fu: FollowUp, now: datetime) -> None:
+    """State after a draft pass: drafted once no draft is left to write."""
+    if fu.state is not State.PENDING or not fu.drafts:
+        return
+    if any(d.status in ("planned", "creating") for d in fu.drafts):
+        return
+    fu.state = State.DRAFTED
+    # Drafts that ended before we recorded them (sent by hand after a crash) settle now.
+    settle_after_gmail(fu, now)
 
 
 def settle_after_gmail(fu: FollowUp, now: datetime) -> None:
