@@ -199,3 +199,17 @@ class TestMailbox:
         assert thread is not None and any("SENT" in m.labels for m in thread)
         assert mw.mailbox.send_draft(draft.draft_id) is None
         assert mw.sent_count() == 1
+
+
+class TestRecentSent:
+    """recent_sent lists the newest sent messages with their Message-ID headers."""
+
+    def test_a_hand_sent_draft_is_found_by_its_message_id(self, mail_world: MailWorld) -> None:
+        mw = mail_world
+        draft, message_id = create(mw)
+        assert all(m.rfc_message_id != message_id for m in mw.mailbox.recent_sent() or [])
+        mw.control.user_send_draft(draft.draft_id)
+        sent = mw.mailbox.recent_sent() or []
+        ours = [m for m in sent if m.rfc_message_id.strip("<>") == message_id.strip("<>")]
+        assert len(ours) == 1
+        assert "SENT" in ours[0].labels
