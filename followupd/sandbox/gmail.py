@@ -534,6 +534,10 @@ class Mailbox:
             msg["In-Reply-To"] = parent[0]
             msg["References"] = " ".join([*_msgids(last.get("References")), parent[0]])
         msg.set_content(text)
+        if parseaddr(from_email)[1].lower() == self.user_email.lower():
+            # The user answering from another client (a phone): Gmail files what the
+            # user sends under SENT, and a note to oneself lands in the inbox too.
+            return self.store(msg.as_bytes(), ["SENT", "INBOX"], thread_hint=thread_id)
         return self.store(msg.as_bytes(), ["INBOX", "UNREAD"], thread_hint=thread_id)
 
     def add_message(self, raw: bytes, labels: list[str], thread_id: str | None) -> StoredMessage:
