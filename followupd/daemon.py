@@ -28,7 +28,13 @@ from followupd import paths
 from followupd.adapters import systemd
 from followupd.adapters.store import Store
 from followupd.config import Config
-from followupd.errors import AuthError, ConfigError, FollowupdError, GoogleUnavailable
+from followupd.errors import (
+    AuthError,
+    ConfigError,
+    FollowupdError,
+    GoogleUnavailable,
+    KeyringUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,17 @@ class InstanceLock:
             return None
 
 
+def _return_freed_memory() -> None:
+    """Give memory freed by a job (e.g. the spelling dictionary) back to the system:
+    glibc keeps it otherwise, and the daemon idles for hours between jobs."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
+
+
 def backoff_delay(failures: int, retry_after: float | None, rng: random.Random) -> float:
     """Exponential backoff with full jitter, never below Retry-After."""
     cap = min(BACKOFF_MAX.total_seconds(), 5.0 * (2 ** min(failures, 12)))
@@ -92,6 +109,28 @@ def backoff_delay(failures: int, retry_after: float | None, rng: random.Random) 
     if retry_after:
         delay = max(delay, retry_after)
     return delay
+
+
+# How long a stop waits for the job in progress (a cycle waiting to retry Google
+# is interrupted at once; a request already on the wire is not) before exiting
+# anyway: every Gmail write is bracketed by the state, so this is as safe as a crash,
+# and systemd's TimeoutStopSec is never reached.
+STOP_GRACE = 3.0
+# A wall-clock jump this much larger than the monotonic one means the machine slept.
+SLEEP_THRESHOLD = 30.0
+
+
+class Stopping(Exception):
+    """Raised inside a job's retry wait when the daemon is asked to stop."""
+
+
+def slept(last_wall: float, last_mono: float, wall: float, mono: float) -> float:
+    """Seconds the machine was suspended between two readings, or 0.
+
+    CLOCK_MONOTONIC stops during suspend while the wall clock goes on, so a wall-clock
+    step much larger than the monotonic one is a sleep (a small NTP step is not)."""
+    gap = (wall - last_wall) - (mono - last_mono)
+    return gap if gap > SLEEP_THRESHOLD else 0.0
 
 
 class Daemon:
@@ -111,6 +150,7 @@ class Daemon:
         self._rng = random.Random()
         self._scheduler: Any = None
         self._engine: Any = None
+        self._engine_login = ""  # the "login_at" stamp the engine's credentials are from
         # While Google is down or the login refused, due timers wait for the next poll
         # instead of firing (and failing) in a hot loop.
         self._hold_until = datetime.min.replace(tzinfo=UTC)
@@ -119,6 +159,11 @@ class Daemon:
         self._seq = 0
         self._poll_job = ""
         self._timers: dict[str, tuple[str, datetime]] = {}  # follow-up -> (job id, run at)
+        # Clocks for the sleep detection (tests replace them).
+        self._wall = time.time
+        self._mono = time.monotonic
+        # Held by the job in progress: a stop waits on it (at most STOP_GRACE).
+        self._busy = threading.Lock()
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -139,9 +184,15 @@ class Daemon:
         self.store = Store(self.state_dir / "state.db")
         self.store.set_meta("daemon_pid", str(os.getpid()))
         self.store.set_meta("daemon_started", datetime.now(UTC).isoformat())
+        # What `status` reports of the running daemon (the file may have changed since).
+        self.store.set_meta("daemon_mode", self.config.mode)
+        self.store.set_meta("config_error", "")
         try:
-            self._start_scheduler()
+            # The listener first: the first cycle (at once, in the worker) must build
+            # its engine with this notifier, or the buttons of the notifications it
+            # shows would belong to another instance and be ignored.
             self._start_desktop_listener()
+            self._start_scheduler()
             systemd.ready("followupd running")
             log.info("followupd started (mode %s, state %s)", self.config.mode, self.state_dir)
             self._watch()
@@ -149,12 +200,19 @@ class Daemon:
             systemd.stopping()
             log.info("followupd stopping")
             if self._scheduler is not None:
-                self._scheduler.shutdown(wait=True)
+                # Not wait=True: APScheduler holds its job-store lock while it waits, and
+                # the job's own re-scheduling would deadlock on it.
+                self._scheduler.shutdown(wait=False)
+            finished = self._busy.acquire(timeout=STOP_GRACE)
             if self._desktop is not None:
                 self._desktop.close()
             self.store.set_meta("daemon_pid", "")
             self.store.close()
             self.lock.release()
+            if not finished:
+                log.warning("a job did not finish within %.0fs; exiting anyway", STOP_GRACE)
+                logging.shutdown()
+                os._exit(0)  # the worker thread would hold up the interpreter's exit
         return 0
 
     def _on_term(self, signum: int, frame: FrameType | None) -> None:
@@ -217,7 +275,7 @@ class Daemon:
     def _watch(self) -> None:
         interval = systemd.watchdog_interval()
         last_ping = 0.0
-        last_wall, last_mono = time.time(), time.monotonic()
+        last_wall, last_mono = self._wall(), self._mono()
         tick = min(TICK, interval) if interval else TICK
         while True:
             select.select([self._wake_r], [], [], tick)
@@ -226,15 +284,16 @@ class Daemon:
                     pass
             if self.stop_event.is_set():
                 break
-            now_mono = time.monotonic()
+            now_mono = self._mono()
             if interval and now_mono - last_ping >= interval:
                 systemd.watchdog()
                 last_ping = now_mono
             # A wall-clock jump much larger than the monotonic one: the machine slept
             # (CLOCK_MONOTONIC stops in suspend). APScheduler does not notice by itself.
-            wall = time.time()
-            if (wall - last_wall) - (now_mono - last_mono) > 30:
-                log.info("woke from sleep: catching up")
+            wall = self._wall()
+            asleep = slept(last_wall, last_mono, wall, now_mono)
+            if asleep:
+                log.info("woke from sleep (about %.0fs): catching up", asleep)
                 self._submit("catch-up", self._job_cycle)
             self._scheduler.wakeup()
             last_wall, last_mono = wall, now_mono
@@ -245,13 +304,37 @@ class Daemon:
             if any(action == "sync" for _, _, action, _ in requests):
                 self._schedule_poll(0)  # a full cycle applies the requests too
             elif requests:
-                self._submit("requests", self._job_requests)
+                # A fresh id each time: APScheduler skips a job whose id is still
+                # running, so a request queued while the worker acted on the previous
+                # one would wait for the next poll.
+                with self._jobs_lock:
+                    self._seq += 1
+                    seq = self._seq
+                self._submit(f"requests:{seq}", self._job_requests)
             if self.reload_event.is_set():
                 self.reload_event.clear()
                 self._reload()
 
     def _submit(self, job_id: str, func: Any) -> None:
-        self._scheduler.add_job(func, id=job_id, replace_existing=True)
+        self._scheduler.add_job(self._job, args=[func], id=job_id, replace_existing=True)
+
+    def _job(self, func: Any, *args: Any) -> None:
+        """Every job runs through here: in the single worker, never after a stop, and
+        holding `_busy` so that a stop can wait for it."""
+        if self.stop_event.is_set():
+            return
+        with self._busy:
+            try:
+                func(*args)
+            except Stopping:
+                log.info("stopping: interrupted the job in progress")
+            finally:
+                _return_freed_memory()
+
+    def _pause(self, seconds: float) -> None:
+        """The Google clients' wait between retries: cut short by a stop."""
+        if self.stop_event.wait(seconds):
+            raise Stopping
 
     def _schedule_poll(self, delay: float, store: Store | None = None) -> None:
         """`store`: the calling thread's connection (SQLite objects stay in their thread).
@@ -264,7 +347,9 @@ class Daemon:
             self._seq += 1
             job_id = f"poll:{self._seq}"
             old, self._poll_job = self._poll_job, job_id
-            self._scheduler.add_job(self._job_cycle, "date", run_date=run_at, id=job_id)
+            self._scheduler.add_job(
+                self._job, "date", run_date=run_at, args=[self._job_cycle], id=job_id
+            )
             if old:
                 self._remove_job(old)
         (store or self.store).set_meta("next_poll", run_at.isoformat())
@@ -281,10 +366,18 @@ class Daemon:
         try:
             new = config_mod.load(self.config_path)
         except ConfigError as exc:
-            log.error("config reload refused, keeping the old config: %s", exc)
-            self.store.set_meta("last_error", f"config reload refused: {exc}")
+            message = f"config reload refused, still running the previous config: {exc}"
+            log.error("%s", message)
+            # Its own key: a successful cycle clears last_error, not this.
+            with self.store.transaction():
+                self.store.set_meta("config_error", message)
+                self.store.record(datetime.now(UTC), None, "error", message)
+            systemd.status("config reload refused: see `followupd status`")
             return
         self.config = new
+        with self.store.transaction():
+            self.store.set_meta("config_error", "")
+            self.store.set_meta("daemon_mode", new.mode)
         self._submit("reload", self._job_rebuild)
         log.info("config reloaded from %s", self.config_path)
 
@@ -295,12 +388,18 @@ class Daemon:
         self._job_cycle()
 
     def _get_engine(self) -> Any:
+        # `followupd login` stamps the state: new credentials mean a new engine.
+        login = self._worker_store().get_meta("login_at")
+        if self._engine is not None and login != self._engine_login:
+            log.info("a new login was saved: using it")
+            self._engine = None
         if self._engine is None:
             from followupd.app import build_engine
 
             self._engine = build_engine(
-                self.config, store=self._worker_store(), desktop=self._desktop
+                self.config, store=self._worker_store(), desktop=self._desktop, sleep=self._pause
             )
+            self._engine_login = login
         return self._engine
 
     def _worker_store(self) -> Store:
@@ -314,12 +413,19 @@ class Daemon:
     def _job_cycle(self) -> None:
         delay = self.config.google.poll_interval.total_seconds()
         store = self._worker_store()
+        # "Sync now" requests this attempt answers (the cycle marks them done, unless
+        # it cannot start; later ones stay open and wake the main loop again).
+        asked = [rid for rid, fu_id, _, _ in store.open_requests() if not fu_id]
+        error_before = store.get_meta("last_error")
         try:
             engine = self._get_engine()
             report = engine.cycle()
             self._failures = 0
             self._hold_until = datetime.min.replace(tzinfo=UTC)
+            if store.get_meta("auth_state") not in ("ok", ""):
+                log.info("the login works again")
             store.set_meta("auth_state", "ok")
+            store.set_meta("auth_error", "")
             store.set_meta("last_error", "")
             systemd.status(f"ok; last sync {datetime.now(UTC):%H:%M:%S} UTC")
             if report.new_followups or report.drafts_created or report.sent:
@@ -330,10 +436,21 @@ class Daemon:
                     report.drafts_created,
                     report.sent,
                 )
+        except KeyringUnavailable as exc:
+            # Locked or unreachable keyring: the user may unlock it any minute.
+            self._engine = None
+            self._failures += 1
+            delay = backoff_delay(self._failures, None, self._rng)
+            self._auth_problem(store, "keyring_unavailable", str(exc))
         except AuthError as exc:
+            from followupd.adapters.google_clients import TokenRefused
+
+            # Refused or missing login: nothing changes until the user logs in again
+            # (which pokes the daemon), so once an hour is enough.
             self._engine = None
             delay = AUTH_RETRY.total_seconds()
-            self._auth_problem(store, str(exc))
+            state = "refused" if isinstance(exc, TokenRefused) else "error"
+            self._auth_problem(store, state, str(exc))
         except GoogleUnavailable as exc:
             self._failures += 1
             delay = backoff_delay(self._failures, getattr(exc, "retry_after", None), self._rng)
@@ -345,21 +462,37 @@ class Daemon:
             delay = backoff_delay(self._failures, None, self._rng)
             store.set_meta("last_error", str(exc))
             log.error("%s", exc)
+        except Stopping:
+            raise
         except Exception:
             self._failures += 1
             delay = backoff_delay(self._failures, None, self._rng)
             log.exception("unexpected error in a cycle; retrying in %.0fs", delay)
             store.set_meta("last_error", "unexpected error (see the log)")
         finally:
-            if self._failures or store.get_meta("auth_state") == "error":
-                self._hold_until = datetime.now(UTC) + timedelta(seconds=delay)
-            self._schedule_poll(delay, store)
-            self._rebuild_timers(store)
+            error = store.get_meta("last_error")
+            if error and error != error_before:  # `status` lists the recent ones
+                store.record(datetime.now(UTC), None, "error", error)
+            if not self.stop_event.is_set():  # stopping: nothing more to plan
+                if self._failures or store.get_meta("auth_state") not in ("ok", ""):
+                    self._hold_until = datetime.now(UTC) + timedelta(seconds=delay)
+                if asked and self._engine is None:
+                    with store.transaction():
+                        for request_id in asked:
+                            store.finish_request(request_id, datetime.now(UTC), "ok")
+                self._schedule_poll(delay, store)
+                self._rebuild_timers(store)
 
     def _job_requests(self) -> None:
         store = self._worker_store()
         try:
-            engine = self._get_engine()
+            try:
+                engine = self._get_engine()
+            except FollowupdError as exc:
+                # No login to use (a locked keyring...): decisions need no Google.
+                log.warning("applying requests without Google: %s", exc.__class__.__name__)
+                self._apply_requests_offline(store)
+                return
             if engine.apply_requests():
                 engine.act_due()
         except (AuthError, GoogleUnavailable, FollowupdError) as exc:
@@ -382,12 +515,44 @@ class Daemon:
         finally:
             self._rebuild_timers(store)
 
-    def _auth_problem(self, store: Store, message: str) -> None:
-        first = store.get_meta("auth_state") != "error"
-        store.set_meta("auth_state", "error")
+    def _apply_requests_offline(self, store: Store) -> None:
+        from followupd.requests import apply_request
+
+        for request_id, fu_id, action, arg in store.open_requests():
+            now = datetime.now(UTC)
+            if not fu_id:
+                result = "ok"
+            else:
+                note = action == "note"
+                ok, detail, _ = apply_request(
+                    store,
+                    self.config,
+                    now,
+                    action,
+                    fu_id,
+                    arg if note else "",
+                    "cli" if note else (arg or "cli"),
+                )
+                result = f"{'ok' if ok else 'error'}: {detail}"
+            with store.transaction():
+                store.finish_request(request_id, now, result)
+
+    def _auth_problem(self, store: Store, state: str, message: str) -> None:
+        """state: "refused" (Google refused the token), "keyring_unavailable", or
+        "error" (not logged in, a saved login that does not fit the config)."""
+        first = store.get_meta("auth_state") != state
+        store.set_meta("auth_state", state)
+        store.set_meta("auth_error", message)
         store.set_meta("last_error", message)
-        systemd.status("login needed: run `followupd login`")
-        log.error("Google refused the login: %s", message)
+        if state == "keyring_unavailable":
+            title = "followupd cannot read your login from the keyring"
+            systemd.status("keyring unavailable: see `followupd status`")
+            log.error("cannot use the keyring: %s", message)
+        else:
+            title = "followupd needs you to log in again"
+            systemd.status("login needed: run `followupd login`")
+            what = "Google refused the login" if state == "refused" else "cannot log in"
+            log.error("%s: %s", what, message)
         if first:
             from followupd.adapters.notify import NotifyError, Nudge
             from followupd.app import notifiers_for
@@ -398,7 +563,7 @@ class Daemon:
                         Nudge(
                             followup_id="",
                             kind="problem",
-                            title="followupd needs you to log in again",
+                            title=title,
                             body=message,
                             actions=(),
                             open_url=None,
@@ -424,6 +589,6 @@ class Daemon:
                 self._seq += 1
                 job_id = f"due:{fu_id}:{self._seq}"
                 self._scheduler.add_job(
-                    self._job_due, "date", run_date=run_at, args=[fu_id], id=job_id
+                    self._job, "date", run_date=run_at, args=[self._job_due, fu_id], id=job_id
                 )
                 self._timers[fu_id] = (job_id, run_at)

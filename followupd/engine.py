@@ -32,7 +32,7 @@ from followupd.core.lifecycle import Action
 from followupd.core.message import build_message, make_message_id
 from followupd.core.model import Draft, Finding, FollowUp, Person, State
 from followupd.core.nudges import compose_nudge, reply_command
-from followupd.core.proofread import proofread
+from followupd.core.proofread import proofread, release_dictionary
 from followupd.errors import FollowupdError
 from followupd.requests import apply_request
 from followupd.template_store import TemplateStore
@@ -436,6 +436,12 @@ class Engine:
         return make_message_id(domain, draft.rfc_message_id)
 
     def _write_drafts(self, fu: FollowUp, report: CycleReport) -> None:
+        try:
+            self._write_drafts_now(fu, report)
+        finally:
+            release_dictionary()
+
+    def _write_drafts_now(self, fu: FollowUp, report: CycleReport) -> None:
         now = self.clock.now()
         fu.drafts = lifecycle.plan_drafts(fu, self.config.drafts.per_interviewer)
         try:

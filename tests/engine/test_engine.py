@@ -360,3 +360,15 @@ class TestDowntime:
         world.at(T0 + timedelta(hours=5, minutes=1))
         assert world.only().state is State.DRAFTED
         assert len(world.mailbox.drafts()) == 1
+
+
+class TestMemory:
+    """The daemon does not carry the spelling dictionary between draft passes."""
+
+    def test_dictionary_released_after_drafting(self, world: World) -> None:
+        from followupd.core import proofread
+
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        assert world.only().state is State.DRAFTED
+        assert proofread._checker.cache_info().currsize == 0
