@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from followupd import paths
 from followupd.adapters.store import Store
-from followupd.config import Config
-from followupd.core import timing
 
 if TYPE_CHECKING:
     from followupd.adapters.gmail import Mailbox
     from followupd.adapters.notify import Notifier
+    from followupd.config import Config
+    from followupd.core import timing
     from followupd.core.model import FollowUp
     from followupd.engine import Engine
     from followupd.template_store import TemplateStore
@@ -33,14 +33,9 @@ def open_store() -> Store:
 
 
 def template_store(config: Config) -> TemplateStore:
-    from followupd.template_store import TemplateStore
+    from followupd.template_store import TemplateStore, resolve_template_dir
 
-    user_dir = (
-        Path(config.drafts.template_dir).expanduser()
-        if config.drafts.template_dir
-        else paths.config_dir() / "templates"
-    )
-    return TemplateStore(user_dir)
+    return TemplateStore(resolve_template_dir(config.drafts.template_dir, paths.config_dir()))
 
 
 def notifiers_for(
@@ -62,7 +57,14 @@ def notifiers_for(
         elif channel == "email" and mailbox is not None and account:
             from followupd.adapters.email_notify import EmailNotifier
 
-            result.append(EmailNotifier(mailbox, account, config.profile.name))
+            result.append(
+                EmailNotifier(
+                    mailbox,
+                    account,
+                    config.profile.name,
+                    reply_approval=config.nudge.reply_approval,
+                )
+            )
     return result
 
 
@@ -74,18 +76,25 @@ def build_engine(
     on_change: Callable[[FollowUp, str], None] | None = None,
     notifiers: list[Notifier] | None = None,
     desktop: Notifier | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> Engine:
-    """The real engine: Google adapters with the stored login."""
+    """The real engine: Google adapters with the stored login. `sleep`: the wait
+    between retries (the daemon's is cut short by a stop)."""
     from followupd.adapters.calendar import GoogleCalendar, resolve_calendars
     from followupd.adapters.gmail import GoogleMailbox
     from followupd.adapters.google_auth import current_account, load_credentials
     from followupd.adapters.google_clients import GoogleClients
     from followupd.adapters.tokens import token_store_for
+    from followupd.core import timing
     from followupd.engine import Engine
 
     credentials = load_credentials(config, token_store_for(config))
     account = current_account(config) or ""
-    clients = GoogleClients(credentials, endpoint=config.google.endpoint)
+    clients = (
+        GoogleClients(credentials, endpoint=config.google.endpoint)
+        if sleep is None
+        else GoogleClients(credentials, endpoint=config.google.endpoint, sleep=sleep)
+    )
     calendar = GoogleCalendar(clients)
     mailbox = GoogleMailbox(clients)
     resolved: list[str] = []

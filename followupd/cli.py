@@ -152,8 +152,31 @@ def login(client_secrets: Path | None, no_browser: bool, port: int, timeout: flo
         # Interactive: leave time to type the keyring's unlock password.
         token_store=token_store_for(config, keyring_timeout=120),
     )
-    if result.account:
+    if result.account and not _tell_daemon_about_login():
         click.echo("Next: `followupd service install` (or `followupd run` in a terminal).")
+
+
+def _tell_daemon_about_login() -> bool:
+    """Stamp the new login in the state; a running daemon picks it up and, poked,
+    retries right away instead of at its next (hourly, after a refusal) attempt.
+    True when a daemon is running."""
+    from followupd.app import open_store
+    from followupd.daemon import InstanceLock
+
+    now = datetime.now(UTC)
+    pid = InstanceLock(paths.state_dir()).holder_pid()
+    store = open_store()
+    try:
+        with store.transaction():
+            store.set_meta("login_at", now.isoformat())
+            if pid:
+                store.add_request(now, None, "sync")
+    finally:
+        store.close()
+    if pid:
+        _poke_daemon()
+        click.echo(f"The running daemon (pid {pid}) now uses this login.")
+    return pid is not None
 
 
 @cli.command()
@@ -376,41 +399,73 @@ def status(as_json: bool) -> None:
     """Is the daemon running, when did it last sync, what comes next."""
     from followupd.app import open_store
     from followupd.daemon import InstanceLock
+    from followupd.errors import ConfigError
 
-    config = _ctx().config
+    # A broken config file must not hide the state: the daemon may well be running
+    # with the previous one (a refused reload), and this is where the user looks.
+    try:
+        config = _ctx().config
+        config_problem = ""
+    except ConfigError as exc:
+        from followupd.config import Config as Defaults
+
+        config, config_problem = Defaults(), str(exc)
     store = open_store()
     pid = InstanceLock(paths.state_dir()).holder_pid()
     timers = sorted(store.timers(), key=lambda t: t[1])[:5]
+    config_error = (store.get_meta("config_error") if pid else "") or config_problem
+    auth_state = store.get_meta("auth_state")
+    if not auth_state and not config_problem:
+        from followupd.adapters.google_auth import current_account
+
+        auth_state = "unknown" if current_account(config) else "not logged in"
     data: dict[str, Any] = {
         "running": pid is not None,
         "pid": pid,
-        "mode": config.mode,
+        # The running daemon's mode (a changed file counts after a reload, SIGHUP).
+        "mode": (store.get_meta("daemon_mode") if pid else "") or config.mode,
         "last_sync": store.get_meta("last_sync") or None,
         "next_poll": store.get_meta("next_poll") or None if pid else None,
-        "auth_state": store.get_meta("auth_state") or "unknown",
-        "last_error": store.get_meta("last_error") or None,
+        "auth_state": auth_state or "unknown",
+        "auth_error": store.get_meta("auth_error") or None,
+        "config_error": config_error or None,
+        "last_error": config_error or store.get_meta("last_error") or None,
         "counts": store.counts(),
         "next_actions": [{"id": i, "at": at.isoformat()} for i, at in timers],
         "recent": store.history(limit=5),
+        "recent_errors": [h for h in store.history(limit=500) if h["kind"] == "error"][-5:],
     }
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     state = f"running (pid {pid})" if pid else "not running"
-    click.echo(f"daemon      {state}, mode {config.mode}")
+    click.echo(f"daemon      {state}, mode {data['mode']}")
+    if config_error:
+        for line in config_error.splitlines():
+            click.echo(f"config      {line}")
     last = data["last_sync"]
     click.echo(f"last sync   {_local(datetime.fromisoformat(last), config) if last else 'never'}")
     auth = data["auth_state"]
-    if auth == "error":
-        click.echo("login       REFUSED by Google: run `followupd login` (see `followupd check`)")
-    else:
-        click.echo(f"login       {auth}")
-    if data["last_error"]:
-        click.echo(f"problem     {data['last_error']}")
+    headline = {
+        "refused": "REFUSED by Google (the daemon retries hourly; `followupd login` fixes it)",
+        "keyring_unavailable": "the keyring holding the login cannot be read (the daemon "
+        "retries with backoff; once it is usable, `followupd sync` retries now)",
+        "error": "not usable: run `followupd login` (see `followupd check`)",
+    }
+    click.echo(f"login       {headline.get(auth, auth)}")
+    if data["auth_error"]:
+        for line in data["auth_error"].splitlines():
+            click.echo(f"            {line}")
+    last_error = store.get_meta("last_error")
+    if last_error and last_error != data["auth_error"]:
+        click.echo(f"problem     {last_error}")
     counts = ", ".join(f"{k} {v}" for k, v in sorted(data["counts"].items())) or "none yet"
     click.echo(f"follow-ups  {counts}")
     for fu_id, at in timers:
         click.echo(f"next        {_local(at, config)}  {fu_id}")
+    for item in data["recent_errors"]:
+        at = datetime.fromisoformat(item["at"])
+        click.echo(f"error       {_local(at, config)}  {item['detail'].splitlines()[0]}")
 
 
 # --- deciding ---------------------------------------------------------------------------
@@ -428,6 +483,12 @@ def _poke_daemon() -> None:
     if pid:
         with contextlib.suppress(OSError):  # it will see the request at its next tick
             os.kill(pid, signal.SIGUSR1)
+
+
+def _sentence(text: str) -> str:
+    """'approved via cli; sent Mon 09:00 UTC' -> 'Approved via cli; sent Mon 09:00 UTC.'
+    (str.capitalize would lower-case the rest: 'gmail', 'mon', 'utc')."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _request(action: str, followup_id: str, arg: str = "") -> None:
@@ -448,7 +509,7 @@ def _request(action: str, followup_id: str, arg: str = "") -> None:
             lock.release()
         if not ok:
             raise FollowupdError(message)
-        click.echo(message.capitalize() + ".")
+        click.echo(_sentence(message))
         if action in ("approve", "note"):
             click.echo("The daemon is not running: start it, or run `followupd sync`.")
         return
@@ -461,7 +522,7 @@ def _request(action: str, followup_id: str, arg: str = "") -> None:
         if result is not None:
             if result.startswith("error: "):
                 raise FollowupdError(result[len("error: ") :])
-            click.echo(result.removeprefix("ok: ").capitalize() + ".")
+            click.echo(_sentence(result.removeprefix("ok: ")))
             return
         time.sleep(0.2)
     click.echo("Queued: the daemon will apply it shortly (it is busy right now).")

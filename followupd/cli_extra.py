@@ -15,7 +15,13 @@ import click
 
 from followupd import paths
 from followupd.cli import _ctx, catch_errors, cli
-from followupd.errors import ConfigError, FollowupdError
+from followupd.errors import (
+    EXIT_CONFIG,
+    EXIT_NOPERM,
+    ConfigError,
+    FollowupdError,
+    KeyringUnavailable,
+)
 
 
 def sample_context(config: Any) -> dict[str, Any]:
@@ -89,7 +95,8 @@ def check(as_json: bool) -> None:
     except ConfigError as exc:
         for problem in exc.problems:
             add("config", False, problem, "edit the file; `followupd init --print` shows every key")
-        _report(findings, as_json)
+        # The checks below need a config to stand on; 78: DESIGN.md's bad config.
+        _report(findings, as_json, exit_code=EXIT_CONFIG)
         return
     _check_templates(config, add)
     _check_login(config, add)
@@ -172,20 +179,29 @@ def _check_login(config: Any, add: Any) -> None:
                     "run `followupd login` again and keep it ticked",
                     level="warning",
                 )
+    except KeyringUnavailable as exc:
+        add("keyring", False, str(exc), "one of the ways out above, then `followupd sync`")
+        return
     except FollowupdError as exc:
         add("login", False, str(exc), "see the message")
         return
     from followupd.app import open_store
 
     state = open_store()
-    if state.get_meta("auth_state") == "error":
+    auth_state = state.get_meta("auth_state")
+    problem = state.get_meta("auth_error") or state.get_meta("last_error")
+    if auth_state == "refused":
         add(
             "login",
             False,
-            "Google refused the token at the last sync: " + state.get_meta("last_error"),
-            "run `followupd login` (if the OAuth app is in Testing status, tokens expire "
-            "after 7 days: set it to In production)",
+            "Google refused the token at the daemon's last attempt: " + problem,
+            "run `followupd login` (if the OAuth consent screen is in \"Testing\" status, "
+            'tokens expire after 7 days: set it to "In production")',
         )
+    elif auth_state == "keyring_unavailable":
+        add("keyring", False, "the daemon cannot read the keyring: " + problem, "see the message")
+    elif auth_state == "error":
+        add("login", False, "the daemon cannot log in: " + problem, "run `followupd login`")
 
 
 def _check_service(add: Any) -> None:
@@ -221,7 +237,9 @@ def _check_service(add: Any) -> None:
         add("service", False, problem, "run `followupd service install` again")
 
 
-def _report(findings: list[dict[str, str]], as_json: bool) -> None:
+def _report(
+    findings: list[dict[str, str]], as_json: bool, exit_code: int | None = None
+) -> None:
     errors = [f for f in findings if f["level"] == "error"]
     warnings = [f for f in findings if f["level"] == "warning"]
     if as_json:
@@ -232,6 +250,10 @@ def _report(findings: list[dict[str, str]], as_json: bool) -> None:
             click.echo(f"[{marks[f['level']]}] {f['area']}: {f['message']}")
             if f["level"] != "ok" and f["fix"]:
                 click.echo(f"       fix: {f['fix']}")
+    if exit_code is not None:
+        sys.exit(exit_code)
+    if any(f["area"] in ("login", "keyring") for f in errors):
+        sys.exit(EXIT_NOPERM)  # DESIGN.md: 77, not logged in or token refused
     sys.exit(1 if errors or warnings else 0)
 
 

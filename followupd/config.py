@@ -6,6 +6,7 @@ is expected. Unknown keys are errors (a typo must not silently disable a feature
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from datetime import time, timedelta
@@ -192,7 +193,9 @@ class TimingSettings(_Section):
     @classmethod
     def _zone(cls, value: str) -> str:
         if not _is_zone(value):
-            close = [z for z in available_timezones() if z.lower().endswith(value.lower())][:3]
+            zones = sorted(available_timezones())
+            close = [z for z in zones if z.lower().endswith(value.lower())][:3]
+            close = close or difflib.get_close_matches(value, zones, n=3, cutoff=0.8)
             hint = f" (did you mean {', '.join(sorted(close))}?)" if close else ""
             raise ValueError(
                 f'expected an IANA time zone like "Europe/Berlin", got {value!r}{hint}'
@@ -215,15 +218,29 @@ class TimingSettings(_Section):
     def _checkin(cls, value: object) -> object:
         return None if value in ("", None) else value
 
-    @model_validator(mode="after")
-    def _order(self) -> TimingSettings:
-        if self.window[0] >= self.window[1]:
-            raise ValueError("timing.window: the start must come before the end")
-        if self.send_hours[0] >= self.send_hours[1]:
-            raise ValueError("timing.send_hours: the first time must come before the second")
-        if not self.business_days:
-            raise ValueError("timing.business_days: name at least one day")
-        return self
+    # Field validators (not one model validator) so that each problem names its own
+    # key and several are reported at once.
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
+        if value[0] >= value[1]:
+            raise ValueError('the start must come before the end, like ["24h", "48h"]')
+        return value
+
+    @field_validator("send_hours")
+    @classmethod
+    def _send_hours(cls, value: tuple[time, time]) -> tuple[time, time]:
+        if value[0] >= value[1]:
+            shown = [t.strftime("%H:%M") for t in value]
+            raise ValueError(f"the first time must come before the second, got {shown}")
+        return value
+
+    @field_validator("business_days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('name at least one day, e.g. ["mon", "tue", "wed", "thu", "fri"]')
+        return value
 
     @property
     def zone(self) -> ZoneInfo:
@@ -263,19 +280,44 @@ class Config(_Section):
     nudge: NudgeSettings = Field(default_factory=NudgeSettings)
 
 
+_EXPECTED = {
+    "model_type": "a table (a [section])",
+    "dict_type": "a table (a [section])",
+    "list_type": 'a list in brackets, like ["a", "b"]',
+    "tuple_type": 'a list of two values in brackets, like ["24h", "48h"]',
+    "string_type": "a string in double quotes",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+}
+
+
 def _describe(error: dict[str, Any]) -> tuple[str, str]:
-    key = ".".join(str(part) for part in error["loc"])
+    key = ""
+    for part in error["loc"]:
+        key += f"[{part}]" if isinstance(part, int) else f"{'.' if key else ''}{part}"
     kind = error["type"]
     message = error["msg"]
+    got = f", got {error.get('input')!r}"
     if kind == "extra_forbidden":
         message = "unknown key (check the spelling; `followupd init --print` shows every key)"
     elif kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        message = f"expected one of {expected}, got {error.get('input')!r}"
+        message = f"expected one of {expected}{got}"
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}{got}"
+    elif kind == "missing":
+        message = "a value is missing (too few values?)" if key.endswith("]") else "required"
+    elif kind in ("too_short", "too_long"):
+        message = f"wrong number of values: {message[0].lower()}{message[1:]}"
+    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        message = "expected a number " + message.removeprefix("Input should be ") + got
     elif message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     elif kind.endswith("_type") or kind.endswith("_parsing"):
-        message = f"{message}, got {error.get('input')!r}"
+        message = f"{message}{got}"
     return key, message
 
 

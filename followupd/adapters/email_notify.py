@@ -1,13 +1,19 @@
 """The email nudge channel: a short note to the user's own address.
 
 Its subject carries the follow-up id, so that (opt-in, gmail.readonly) the user can
-answer it with "send" or "skip" from any Gmail client.
+answer it with "send" or "skip" from any Gmail client. Every nudge about one follow-up
+goes into one thread (same subject, threadId, In-Reply-To); the engine keeps that
+thread's id in ``FollowUp.nudge_thread_id`` (:meth:`EmailNotifier.thread_for`) and
+hands it back after a restart (:meth:`EmailNotifier.continue_thread`).
+
+Every message we write starts with a fixed line (the nudge's title, or "followupd:")
+that can never read as an answer, and carries a ``<followupd.…>`` Message-ID.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
+import secrets
 
 from followupd.adapters.gmail import Mailbox
 from followupd.adapters.notify import NotifyError, Nudge
@@ -17,37 +23,86 @@ from followupd.core.model import Person
 from followupd.errors import FollowupdError
 
 SUBJECT_TAG = "[followupd {id}]"
+# Nudges that start (or continue) the follow-up's thread; others stand alone.
+THREADED_KINDS = frozenset({"draft_ready", "reminder", "closing", "checkin", "sent", "expired"})
+
+
+def nudge_subject(followup_id: str, summary: str) -> str:
+    """The same subject for every message of one follow-up (Gmail threads by it)."""
+    summary = " ".join(summary.split())[:80]
+    return f"{SUBJECT_TAG.format(id=followup_id)} {summary or 'your interview follow-up'}"
 
 
 class EmailNotifier:
     name = "email"
 
-    def __init__(self, mailbox: Mailbox, account: str, from_name: str) -> None:
+    def __init__(
+        self, mailbox: Mailbox, account: str, from_name: str, *, reply_approval: bool = False
+    ) -> None:
         self.mailbox = mailbox
         self.account = account
         self.from_name = from_name
-        self.last_thread: dict[str, str] = {}  # follow-up id -> thread of its nudges
+        self.reply_approval = reply_approval
+        self._threads: dict[str, str] = {}  # follow-up id -> thread of its nudges
 
-    def send(self, nudge: Nudge) -> None:
-        tag = SUBJECT_TAG.format(id=nudge.followup_id) if nudge.followup_id else "[followupd]"
-        body = nudge.body
-        if "approve" in nudge.actions:
-            body += (
-                '\n\nAnswer this email with "send" to approve, or "skip" to drop it '
-                "(needs reply approval turned on)."
-            )
-        token = hashlib.sha256(f"{nudge.followup_id}{nudge.kind}{time.time()}".encode()).hexdigest()
+    # the thread -------------------------------------------------------------------
+
+    def thread_for(self, followup_id: str) -> str | None:
+        """The thread holding this follow-up's nudges, once one was sent."""
+        return self._threads.get(followup_id)
+
+    def continue_thread(self, followup_id: str, thread_id: str) -> None:
+        """Put the next nudges into ``thread_id`` (known from the state)."""
+        self._threads[followup_id] = thread_id
+
+    def _root_id(self, followup_id: str) -> str:
+        token = hashlib.sha256(f"nudge\0{followup_id}".encode()).hexdigest()[:16]
+        return make_message_id(self._domain(), token)
+
+    def _domain(self) -> str:
+        return self.account.rpartition("@")[2] or "followupd.invalid"
+
+    def _send(self, followup_id: str, subject: str, body: str, *, threaded: bool) -> None:
         me = Person(email=self.account, name=self.from_name, first_name="")
+        thread = self._threads.get(followup_id) if threaded else None
+        root = self._root_id(followup_id) if threaded else None
+        message_id = root if threaded and thread is None else None
         try:
             raw = build_message(
-                rendered=Rendered(subject=f"{tag} {nudge.title}", text=body, html=None),
+                rendered=Rendered(subject=subject, text=body, html=None),
                 from_name=self.from_name,
                 from_email=self.account,
                 to=[me],
-                message_id=make_message_id(self.account.rpartition("@")[2], token[:16]),
+                message_id=message_id or make_message_id(self._domain(), secrets.token_hex(8)),
+                in_reply_to=root if thread else None,
+                references=root if thread else None,
             )
-            sent = self.mailbox.send_message(raw)
+            sent = self.mailbox.send_message(raw, thread_id=thread)
         except (FollowupdError, ValueError) as exc:
             raise NotifyError(f"email to {self.account} failed: {exc}") from None
+        if threaded and sent.thread_id:
+            self._threads[followup_id] = sent.thread_id
+
+    # Notifier ---------------------------------------------------------------------
+
+    def send(self, nudge: Nudge) -> None:
+        threaded = bool(nudge.followup_id) and nudge.kind in THREADED_KINDS
         if nudge.followup_id:
-            self.last_thread[nudge.followup_id] = sent.thread_id
+            subject = nudge_subject(nudge.followup_id, str(nudge.payload.get("summary") or ""))
+            if not threaded:
+                subject = f"{SUBJECT_TAG.format(id=nudge.followup_id)} {nudge.title}"
+        else:
+            subject = f"[followupd] {nudge.title}"
+        # The title comes first: a line of ours can never read as "send" or "skip".
+        body = f"{nudge.title}\n\n{nudge.body}"
+        if "approve" in nudge.actions and self.reply_approval:
+            body += (
+                '\n\nOr answer this email with "send" to approve it, or "skip" to drop it '
+                "(the first line of your answer counts)."
+            )
+        self._send(nudge.followup_id, subject, body, threaded=threaded)
+
+    def confirm(self, followup_id: str, summary: str, text: str) -> None:
+        """Answer the user's reply in the follow-up's thread."""
+        body = f"followupd: {text}"
+        self._send(followup_id, nudge_subject(followup_id, summary), body, threaded=True)

@@ -429,6 +429,13 @@ class GoogleClients:
             first = str(exc.args[0])
             head = first.split(":", 1)[0].strip()
             detail = head if head and " " not in head else ""
+        from followupd.adapters.google_auth import classify_refresh_error
+
+        # The likely causes and the fix ("Testing" apps' 7-day expiry, revoked access,
+        # password change) come from one place, shared with `followupd login`.
+        problem = classify_refresh_error(exc)
+        if problem.kind in ("invalid_grant", "invalid_client"):
+            return TokenRefused(f"{problem.message}. {problem.fix}", detail=detail)
         shown = f" ({detail})" if detail else ""
         return TokenRefused(
             f"Google refused the saved login{shown}; run `followupd login` again",

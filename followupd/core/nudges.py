@@ -68,3 +68,35 @@ def compose_nudge(fu: FollowUp, kind: str, config: Config, now: datetime) -> Nud
             "approve_command": f"followupd approve {fu.id}",
         },
     )
+
+
+# --- answers to the nudge email (approval by reply) -------------------------------
+
+REPLY_WORDS = {
+    "send": "approve",
+    "yes": "approve",
+    "approve": "approve",
+    "skip": "skip",
+    "no": "skip",
+}
+
+
+def reply_command(text: str) -> str | None:
+    """What the first line of the user's own words says: "approve", "skip" or None.
+
+    Quoted lines (``>``) and the attribution line introducing a quote ("On ..., X
+    wrote:") are passed over; the first other non-empty line must be one of the
+    words in REPLY_WORDS, alone (case, surrounding quotes and a final "." or "!" do
+    not matter). Anything else, "send it" or "yes, but...", means nothing.
+    """
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    for index, line in enumerate(lines):
+        if not line or line.startswith(">"):
+            continue
+        if line.endswith(":"):
+            rest = [x for x in lines[index + 1 :] if x]
+            if rest and rest[0].startswith(">"):
+                continue  # "On Mon, 3 Mar 2025, Casey wrote:" above a quote
+        word = line.strip("\"'*_ ").rstrip(".!").strip("\"'*_ ").lower()
+        return REPLY_WORDS.get(word)
+    return None

@@ -198,9 +198,7 @@ class TestAnswers:
         world.at(DRAFTED_AT + timedelta(minutes=6))
         assert world.only().state is State.APPROVED
 
-    def test_after_the_window_the_late_policy_applies_and_is_said(
-        self, world: EmailWorld
-    ) -> None:
+    def test_after_the_window_the_late_policy_applies_and_is_said(self, world: EmailWorld) -> None:
         fu = drafted(world)
         assert fu.window_end is not None
         # Answered in time, seen only after the window closed (the laptop slept).
@@ -213,9 +211,7 @@ class TestAnswers:
         assert late.late and late.send_at is not None and late.send_at > late.window_end
         assert late.state is State.SENT
         assert world.mailbox.counts()["gmail.users.drafts.send"] == 1
-        (confirmation,) = [
-            b for b in world.ours(fu.nudge_thread_id) if b.startswith("followupd:")
-        ]
+        (confirmation,) = [b for b in world.ours(fu.nudge_thread_id) if b.startswith("followupd:")]
         assert "late" in confirmation and "has passed" in confirmation
 
 
@@ -317,3 +313,38 @@ def test_a_reply_the_user_sent_before_the_nudge_is_not_an_answer(world: EmailWor
     world.answer(fu.nudge_thread_id, "send")
     world.at(DRAFTED_AT + timedelta(minutes=1))
     assert world.only().state is State.DRAFTED
+
+
+def test_plain_text_of_a_full_format_payload() -> None:
+    """GoogleMailbox.thread_texts reads the first text/plain part, not an attachment."""
+    import base64
+
+    from followupd.adapters.gmail import plain_text
+
+    def data(text: str, charset: str = "utf-8") -> str:
+        return base64.urlsafe_b64encode(text.encode(charset)).decode().rstrip("=")
+
+    payload = {
+        "mimeType": "multipart/mixed",
+        "parts": [
+            {
+                "mimeType": "multipart/alternative",
+                "parts": [
+                    {
+                        "mimeType": "text/plain",
+                        "headers": [
+                            {"name": "Content-Type", "value": 'text/plain; charset="iso-8859-1"'}
+                        ],
+                        "body": {"data": data("Oui, envoyé\n", "iso-8859-1")},
+                    },
+                    {"mimeType": "text/html", "body": {"data": data("<p>no</p>")}},
+                ],
+            },
+            {"mimeType": "text/plain", "filename": "a.txt", "body": {"data": data("skip")}},
+        ],
+    }
+    assert plain_text(payload) == "Oui, envoyé\n"
+    attachment_only = {"mimeType": "multipart/mixed", "parts": payload["parts"][1:]}
+    assert plain_text(attachment_only) == ""
+    assert plain_text({"mimeType": "text/html", "body": {"data": data("send")}}) == ""
+    assert plain_text(None) == ""
