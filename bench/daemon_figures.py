@@ -59,7 +59,7 @@ def rss_floor() -> int:
 
 BREAKDOWN = (
     ("click and the CLI", "import followupd.cli, followupd.cli_extra"),
-    ("pydantic and the config", "import followupd.config"),
+    ("the config (pydantic stays in a child process)", "import followupd.config"),
     ("APScheduler", "import apscheduler.schedulers.background, apscheduler.executors.pool"),
     ("Jinja2", "import jinja2"),
     ("the rest of followupd", "import followupd.engine, followupd.daemon, followupd.app"),

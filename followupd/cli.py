@@ -197,11 +197,13 @@ def logout() -> None:
 @catch_errors
 def run() -> None:
     """Run the daemon in the foreground (systemd runs this)."""
+    from followupd.config import load_isolated
     from followupd.daemon import Daemon
     from followupd.logsetup import configure_logging
 
     ctx = _ctx()
-    config = ctx.config
+    # Validated in a child process: pydantic never stays in the long-running daemon.
+    config = load_isolated(ctx.config_path)
     configure_logging("DEBUG" if ctx.debug else config.log_level)
     sys.exit(Daemon(ctx.config_path, config).run())
 

@@ -2,33 +2,36 @@
 
 Every problem in a file is reported at once, each naming the file, the key and what
 is expected. Unknown keys are errors (a typo must not silently disable a feature).
+
+The sections are plain frozen dataclasses, validated by pydantic (imported only
+while validating). The daemon validates in a short-lived child process
+(`load_isolated`) and rebuilds the dataclasses from its JSON answer, so that
+pydantic (about 9 MiB resident) never stays in the long-running process.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import json
 import re
+import subprocess
+import sys
 import tomllib
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
+from typing import get_type_hints as _type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
 from followupd.errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+S = TypeVar("S")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -61,10 +64,56 @@ def parse_clock(value: object) -> time:
     raise ValueError(f'expected a local time like "09:00", got {value!r}')
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
-Clock = Annotated[
-    time, BeforeValidator(parse_clock), PlainSerializer(lambda t: t.strftime("%H:%M"))
-]
+def format_clock(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+# --- pydantic hooks that import pydantic only when a schema is built ---------------
+
+
+@dataclass(frozen=True)
+class _Convert:
+    """Annotated marker: parse from text before validation, write back as text."""
+
+    parse: Callable[[object], Any]
+    show: Callable[[Any], str]
+    kind: str  # "timedelta" | "time"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        inner = (
+            core_schema.timedelta_schema()
+            if self.kind == "timedelta"
+            else (core_schema.time_schema())
+        )
+        return core_schema.no_info_before_validator_function(
+            self.parse,
+            inner,
+            serialization=core_schema.plain_serializer_function_ser_schema(self.show),
+        )
+
+
+@dataclass(frozen=True)
+class _Check:
+    """Annotated marker: a check (or clean-up) after the type is validated."""
+
+    func: Callable[[Any], Any]
+    before: bool = False
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        wrap = (
+            core_schema.no_info_before_validator_function
+            if self.before
+            else core_schema.no_info_after_validator_function
+        )
+        return wrap(self.func, handler(source))
+
+
+Duration = Annotated[timedelta, _Convert(parse_duration, format_duration, "timedelta")]
+Clock = Annotated[time, _Convert(parse_clock, format_clock, "time")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Channel = Literal["desktop", "email", "command"]
@@ -104,32 +153,114 @@ def _is_zone(name: str) -> bool:
     return True
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# --- checks (each names its own key in the error, several are reported at once) -----
 
 
+def _endpoint(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f'expected a base URL like "http://127.0.0.1:8765", got {value!r}')
+    return value
+
+
+def _poll(value: timedelta) -> timedelta:
+    if value < timedelta(seconds=1):
+        raise ValueError("expected at least 1s")
+    return value
+
+
+def _domains(value: list[str]) -> list[str]:
+    return [d.strip().lower().lstrip("@") for d in value if d.strip()]
+
+
+def _max_words(value: int) -> int:
+    if not 20 <= value <= 2000:
+        raise ValueError(f"expected a number from 20 to 2000, got {value!r}")
+    return value
+
+
+def _zone(value: str) -> str:
+    if not _is_zone(value):
+        zones = sorted(available_timezones())
+        close = [z for z in zones if z.lower().endswith(value.lower())][:3]
+        close = close or difflib.get_close_matches(value, zones, n=3, cutoff=0.8)
+        hint = f" (did you mean {', '.join(sorted(close))}?)" if close else ""
+        raise ValueError(f'expected an IANA time zone like "Europe/Berlin", got {value!r}{hint}')
+    return value
+
+
+def _holidays(value: str) -> str:
+    value = value.strip().upper()
+    if value:
+        import holidays as holidays_lib
+
+        if value not in holidays_lib.list_supported_countries():
+            raise ValueError(f'expected an ISO country code like "DE" or "US", got {value!r}')
+    return value
+
+
+def _empty_is_none(value: object) -> object:
+    return None if value in ("", None) else value
+
+
+def _window(value: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
+    if value[0] >= value[1]:
+        raise ValueError('the start must come before the end, like ["24h", "48h"]')
+    return value
+
+
+def _send_hours(value: tuple[time, time]) -> tuple[time, time]:
+    if value[0] >= value[1]:
+        shown = [format_clock(t) for t in value]
+        raise ValueError(f"the first time must come before the second, got {shown}")
+    return value
+
+
+def _days(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError('name at least one day, e.g. ["mon", "tue", "wed", "thu", "fri"]')
+    return value
+
+
+# --- the sections ------------------------------------------------------------------
+
+
+_ADAPTERS: dict[type, Any] = {}
+
+
+def _adapter(cls: type) -> Any:
+    """One pydantic TypeAdapter per section class, built on first use."""
+    if cls not in _ADAPTERS:
+        from pydantic import TypeAdapter
+
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
+
+
+class _Section:
+    """Validation helpers shared by every section (pydantic is imported lazily)."""
+
+    # Read by pydantic: unknown keys are errors.
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+    @classmethod
+    def model_validate(cls: type[S], data: Any) -> S:
+        result: S = _adapter(cls).validate_python(data)
+        return result
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        result: dict[str, Any] = _adapter(type(self)).dump_python(self, mode=mode)
+        return result
+
+
+@dataclass(frozen=True)
 class GoogleSettings(_Section):
-    endpoint: str = ""
+    endpoint: Annotated[str, _Check(_endpoint)] = ""
     client_secrets: str = ""
     account: str = ""
     metadata_scope: bool = True
     readonly_scope: bool = False
-    poll_interval: Duration = timedelta(minutes=5)
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if value and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f'expected a base URL like "http://127.0.0.1:8765", got {value!r}')
-        return value
-
-    @field_validator("poll_interval")
-    @classmethod
-    def _poll(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=1):
-            raise ValueError("expected at least 1s")
-        return value
+    poll_interval: Annotated[Duration, _Check(_poll)] = timedelta(minutes=5)
 
 
 DEFAULT_INCLUDE = (
@@ -144,145 +275,92 @@ DEFAULT_EXCLUDE = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
 class DetectSettings(_Section):
-    calendars: list[str] = Field(default_factory=lambda: ["primary"])
-    include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE))
-    exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    calendars: list[str] = field(default_factory=lambda: ["primary"])
+    include: list[str] = field(default_factory=lambda: list(DEFAULT_INCLUDE))
+    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     require_accepted: bool = True
     require_external: bool = True
-    ignore_domains: list[str] = Field(default_factory=list)
-    ignore_senders: list[str] = Field(default_factory=list)
+    ignore_domains: Annotated[list[str], _Check(_domains)] = field(default_factory=list)
+    ignore_senders: list[str] = field(default_factory=list)
     lookback: Duration = timedelta(hours=48)
     horizon: Duration = timedelta(days=60)
 
-    @field_validator("ignore_domains")
-    @classmethod
-    def _domains(cls, value: list[str]) -> list[str]:
-        return [d.strip().lower().lstrip("@") for d in value if d.strip()]
 
-
+@dataclass(frozen=True)
 class TemplateRule(_Section):
     template: str
-    title: list[str] = Field(default_factory=list)
-    calendar: list[str] = Field(default_factory=list)
-    domain: list[str] = Field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    calendar: list[str] = field(default_factory=list)
+    domain: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
 class DraftSettings(_Section):
     per_interviewer: bool = True
-    max_words: int = Field(default=200, ge=20, le=2000)
+    max_words: Annotated[int, _Check(_max_words)] = 200
     html: bool = False
     template_dir: str = ""
-    words: list[str] = Field(default_factory=list)
+    words: list[str] = field(default_factory=list)
     thread_with_invite: bool = False
-    rules: list[TemplateRule] = Field(default_factory=list)
+    rules: list[TemplateRule] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
 class TimingSettings(_Section):
-    timezone: str = Field(default_factory=system_timezone)
+    timezone: Annotated[str, _Check(_zone)] = field(default_factory=system_timezone)
     draft_delay: Duration = timedelta(minutes=10)
-    window: tuple[Duration, Duration] = (timedelta(hours=24), timedelta(hours=48))
-    send_hours: tuple[Clock, Clock] = (time(9, 0), time(11, 30))
-    business_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
-    holidays: str = ""
+    window: Annotated[tuple[Duration, Duration], _Check(_window)] = (
+        timedelta(hours=24),
+        timedelta(hours=48),
+    )
+    send_hours: Annotated[tuple[Clock, Clock], _Check(_send_hours)] = (time(9, 0), time(11, 30))
+    business_days: Annotated[list[Weekday], _Check(_days)] = field(
+        default_factory=lambda: list(WEEKDAYS[:5])
+    )
+    holidays: Annotated[str, _Check(_holidays)] = ""
     no_slot: Literal["next_business_morning", "window_start"] = "next_business_morning"
     remind_before_close: Duration = timedelta(hours=4)
-    checkin_after: Duration | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        if not _is_zone(value):
-            zones = sorted(available_timezones())
-            close = [z for z in zones if z.lower().endswith(value.lower())][:3]
-            close = close or difflib.get_close_matches(value, zones, n=3, cutoff=0.8)
-            hint = f" (did you mean {', '.join(sorted(close))}?)" if close else ""
-            raise ValueError(
-                f'expected an IANA time zone like "Europe/Berlin", got {value!r}{hint}'
-            )
-        return value
-
-    @field_validator("holidays")
-    @classmethod
-    def _holidays(cls, value: str) -> str:
-        value = value.strip().upper()
-        if value:
-            import holidays as holidays_lib
-
-            if value not in holidays_lib.list_supported_countries():
-                raise ValueError(f'expected an ISO country code like "DE" or "US", got {value!r}')
-        return value
-
-    @field_validator("checkin_after", mode="before")
-    @classmethod
-    def _checkin(cls, value: object) -> object:
-        return None if value in ("", None) else value
-
-    # Field validators (not one model validator) so that each problem names its own
-    # key and several are reported at once.
-    @field_validator("window")
-    @classmethod
-    def _window(cls, value: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
-        if value[0] >= value[1]:
-            raise ValueError('the start must come before the end, like ["24h", "48h"]')
-        return value
-
-    @field_validator("send_hours")
-    @classmethod
-    def _send_hours(cls, value: tuple[time, time]) -> tuple[time, time]:
-        if value[0] >= value[1]:
-            shown = [t.strftime("%H:%M") for t in value]
-            raise ValueError(f"the first time must come before the second, got {shown}")
-        return value
-
-    @field_validator("business_days")
-    @classmethod
-    def _days(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError('name at least one day, e.g. ["mon", "tue", "wed", "thu", "fri"]')
-        return value
+    checkin_after: Annotated[Duration | None, _Check(_empty_is_none, before=True)] = None
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
+@dataclass(frozen=True)
 class ProfileSettings(_Section):
     name: str = ""
     signature: str = ""
-    highlights: list[str] = Field(default_factory=list)
+    highlights: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
 class NudgeSettings(_Section):
-    channels: list[Channel] = Field(default_factory=lambda: [DESKTOP])
-    command: list[str] = Field(default_factory=list)
+    channels: list[Channel] = field(default_factory=lambda: [DESKTOP])
+    command: list[str] = field(default_factory=list)
     reply_approval: bool = False
 
-    @model_validator(mode="after")
-    def _command(self) -> NudgeSettings:
-        if "command" in self.channels and not self.command:
-            raise ValueError(
-                'nudge.command: the "command" channel needs a command, '
-                'e.g. command = ["/usr/bin/my-notifier"]'
-            )
-        return self
 
-
+@dataclass(frozen=True)
 class Config(_Section):
     mode: Literal["draft", "nudge", "send"] = "nudge"
     token_store: Literal["keyring", "file"] = "keyring"  # noqa: S105 (a backend name)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    google: GoogleSettings = Field(default_factory=GoogleSettings)
-    detect: DetectSettings = Field(default_factory=DetectSettings)
-    drafts: DraftSettings = Field(default_factory=DraftSettings)
-    timing: TimingSettings = Field(default_factory=TimingSettings)
-    profile: ProfileSettings = Field(default_factory=ProfileSettings)
-    nudge: NudgeSettings = Field(default_factory=NudgeSettings)
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+    detect: DetectSettings = field(default_factory=DetectSettings)
+    drafts: DraftSettings = field(default_factory=DraftSettings)
+    timing: TimingSettings = field(default_factory=TimingSettings)
+    profile: ProfileSettings = field(default_factory=ProfileSettings)
+    nudge: NudgeSettings = field(default_factory=NudgeSettings)
 
 
 _EXPECTED = {
     "model_type": "a table (a [section])",
     "dict_type": "a table (a [section])",
+    "dataclass_type": "a table (a [section])",
+    "dataclass_args_type": "a table (a [section])",
     "list_type": 'a list in brackets, like ["a", "b"]',
     "tuple_type": 'a list of two values in brackets, like ["24h", "48h"]',
     "string_type": "a string in double quotes",
@@ -301,14 +379,14 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     kind = error["type"]
     message = error["msg"]
     got = f", got {error.get('input')!r}"
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         message = "unknown key (check the spelling; `followupd init --print` shows every key)"
     elif kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         message = f"expected one of {expected}{got}"
     elif kind in _EXPECTED:
         message = f"expected {_EXPECTED[kind]}{got}"
-    elif kind == "missing":
+    elif kind in ("missing", "missing_argument"):
         message = "a value is missing (too few values?)" if key.endswith("]") else "required"
     elif kind in ("too_short", "too_long"):
         message = f"wrong number of values: {message[0].lower()}{message[1:]}"
@@ -322,32 +400,114 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
 
 
 def validate(data: dict[str, Any], source: str) -> Config:
+    from pydantic import ValidationError
+
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key, message = _describe(dict(err))
             problems.append(f"{source}: {key}: {message}" if key else f"{source}: {message}")
         raise ConfigError(problems) from None
+    if "command" in config.nudge.channels and not config.nudge.command:
+        raise ConfigError(
+            [
+                f'{source}: nudge.command: the "command" channel needs a command, '
+                'e.g. command = ["/usr/bin/my-notifier"]'
+            ]
+        )
+    return config
 
 
-def load(path: Path, *, missing_ok: bool = True) -> Config:
-    """Read and validate a config file. A missing file means the defaults."""
+def _read(path: Path, missing_ok: bool) -> dict[str, Any] | None:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         if missing_ok:
-            return Config()
+            return None
         raise ConfigError(
             [f"{path}: no such file (run `followupd init` to write a commented one)"]
         ) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read it: {exc.strerror}"]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    return validate(data, str(path))
+
+
+def load(path: Path, *, missing_ok: bool = True) -> Config:
+    """Read and validate a config file. A missing file means the defaults."""
+    data = _read(path, missing_ok)
+    return validate(data if data is not None else {}, str(path))
+
+
+# --- the daemon's way: validate in a child, keep pydantic out of this process ------
+
+
+def load_isolated(path: Path) -> Config:
+    """Like load(), but pydantic runs in a short-lived child process."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "followupd.config", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError([f"{path}: could not be checked: {exc}"]) from None
+    if proc.returncode == 0:
+        return from_plain(Config, json.loads(proc.stdout))
+    problems = [line for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode == ConfigError.exit_code and problems:
+        raise ConfigError(problems)
+    raise ConfigError([f"{path}: could not be checked: {proc.stderr.strip()[-500:]}"])
+
+
+def from_plain(cls: type[S], data: Any) -> S:
+    """Rebuild validated sections from their JSON form (no validation, no pydantic)."""
+    return _build(cls, data)  # type: ignore[no-any-return]
+
+
+def _build(tp: Any, value: Any) -> Any:
+    origin = get_origin(tp)
+    if tp is timedelta:
+        return parse_duration(value)
+    if tp is time:
+        return parse_clock(value)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = _type_hints(tp)
+        kwargs = {
+            f.name: _build(hints[f.name], value[f.name])
+            for f in dataclasses.fields(tp)
+            if f.name in value
+        }
+        return tp(**kwargs)
+    if origin in (Union, types.UnionType):
+        if value is None:
+            return None
+        return _build(next(a for a in get_args(tp) if a is not type(None)), value)
+    if origin is tuple:
+        return tuple(_build(a, v) for a, v in zip(get_args(tp), value, strict=True))
+    if origin is list:
+        return [_build(get_args(tp)[0], v) for v in value]
+    return value  # str, int, bool, Literal
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m followupd.config PATH`: the validated config as JSON, or the problems."""
+    try:
+        config = load(Path(argv[0]))
+    except ConfigError as exc:
+        print("\n".join(exc.problems))  # noqa: T201 (a tool's output)
+        return ConfigError.exit_code
+    print(json.dumps(config.model_dump(mode="json")))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -364,7 +364,7 @@ class Daemon:
         from followupd import config as config_mod
 
         try:
-            new = config_mod.load(self.config_path)
+            new = config_mod.load_isolated(self.config_path)
         except ConfigError as exc:
             message = f"config reload refused, still running the previous config: {exc}"
             log.error("%s", message)

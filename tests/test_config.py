@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+import typing
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,12 @@ ROOT_COPY = REPO / "config.example.toml"
 DOCUMENTED_EXAMPLES = {("timing", "timezone")}
 # Keys the example documents only as a commented-out example.
 COMMENTED_OUT = {("drafts", "rules")}
+
+
+def _schema(cls: Any) -> dict[str, Any]:
+    """A section's keys and their types (the sections are dataclasses)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
 def _example() -> dict[str, Any]:
@@ -61,8 +69,8 @@ class TestExample:
 
     def test_every_schema_key_is_in_the_example(self) -> None:
         raw = _example()
-        for name, field in Config.model_fields.items():
-            sub = getattr(field.annotation, "model_fields", None)
+        for name, annotation in _schema(Config).items():
+            sub = _schema(annotation) if dataclasses.is_dataclass(annotation) else None
             if sub is None:
                 assert name in raw, name
                 continue
@@ -75,8 +83,8 @@ class TestExample:
 
     def test_design_keys_exist(self) -> None:
         fields = {
-            name: set(getattr(f.annotation, "model_fields", {}))
-            for name, f in Config.model_fields.items()
+            name: set(_schema(t)) if dataclasses.is_dataclass(t) else set()
+            for name, t in _schema(Config).items()
         }
         assert "mode" in fields
         assert {"endpoint"} <= fields["google"]
@@ -242,7 +250,7 @@ class TestErrors:
         assert "at least 1s" in _problems({"google": {"poll_interval": "0s"}})[0]
         assert "base URL" in _problems({"google": {"endpoint": "localhost:99"}})[0]
         assert "ISO country code" in _problems({"timing": {"holidays": "XX"}})[0]
-        assert "greater than or equal to 20" in _problems({"drafts": {"max_words": 5}})[0]
+        assert "from 20 to 2000, got 5" in _problems({"drafts": {"max_words": 5}})[0]
         assert "command" in _problems({"nudge": {"channels": ["command"]}})[0]
         assert _problems({"drafts": {"rules": [{"title": ["x"]}]}}) == [
             "/cfg.toml: drafts.rules[0].template: required"
@@ -290,3 +298,35 @@ def test_system_timezone_honours_tz(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config_mod.system_timezone() == "America/New_York"
     monkeypatch.setenv("TZ", "Not/AZone")
     assert config_mod._is_zone(config_mod.system_timezone())
+
+
+class TestIsolatedLoad:
+    """The daemon's way: pydantic validates in a child; the result is the same config."""
+
+    def test_same_config_as_in_process(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.toml"
+        path.write_text(PACKAGED.read_text(encoding="utf-8"), encoding="utf-8")
+        assert config_mod.load_isolated(path) == load(path)
+
+    def test_problems_come_back_as_a_config_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "c.toml"
+        path.write_text('mode = "loud"\n[timing]\ndraft_delay = "2 dayz"\n', encoding="utf-8")
+        with pytest.raises(ConfigError) as info:
+            config_mod.load_isolated(path)
+        assert len(info.value.problems) == 2
+        assert all(p.startswith(str(path)) for p in info.value.problems)
+
+    def test_the_daemon_process_never_imports_pydantic(self, tmp_path: Path) -> None:
+        import subprocess
+        import sys
+
+        path = tmp_path / "c.toml"
+        path.write_text('[timing]\ntimezone = "UTC"\n', encoding="utf-8")
+        code = (
+            "import sys; from pathlib import Path; from followupd import config;"
+            f"c = config.load_isolated(Path({str(path)!r}));"
+            "import followupd.daemon, followupd.engine, followupd.app;"
+            "print(c.timing.timezone, 'pydantic' in sys.modules)"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert out.stdout.split() == ["UTC", "False"], out.stderr

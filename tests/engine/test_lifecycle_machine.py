@@ -180,7 +180,7 @@ class FollowUpMachine(RuleBasedStateMachine):
 
 TestFollowUpMachine = FollowUpMachine.TestCase
 TestFollowUpMachine.settings = settings(
-    max_examples=200,
+    max_examples=100,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
