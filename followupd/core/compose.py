@@ -58,14 +58,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
-
 from followupd.core.message import normalize_text, single_line
 from followupd.core.timing import day_phrase
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
+
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     from followupd.config import TemplateRule
     from followupd.core.model import Person
@@ -295,6 +295,10 @@ def _autoescape(name: str | None) -> bool:
 
 @functools.cache
 def _environment() -> SandboxedEnvironment:
+    # Jinja2 loads on the first render: an idle daemon does not carry it.
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
@@ -341,6 +345,8 @@ def _short(message: str) -> str:
 def _render_part(
     source: TemplateSource, part: str, text: str, first_line: int, context: Mapping[str, Any]
 ) -> str:
+    import jinja2
+
     try:
         template = _compile(source.name, part, text, first_line)
     except jinja2.TemplateSyntaxError as exc:
@@ -424,6 +430,8 @@ def validate(source: TemplateSource, context: Mapping[str, Any] | None = None) -
     ]
     if parsed.html is not None:
         parts.append(("html", parsed.html, parsed.html_line))
+    import jinja2
+
     for part, text, line in parts:
         try:
             _compile(source.name, part, text, line)
