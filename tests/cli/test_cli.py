@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from e2e.conftest import ME, Home, interview_event, wait_for
+from e2e.conftest import Home, interview_event, wait_for
 
 import followupd.cli_extra  # noqa: F401  (registers check, demo, service, templates, preview)
 from followupd import config as config_mod
@@ -45,16 +45,6 @@ def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FOLLOWUPD_CONFIG", str(config))
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     return config
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(user_email=ME, user_name="Casey Candidate")
-    sb.start()
-    try:
-        yield sb
-    finally:
-        sb.stop()
 
 
 @pytest.fixture

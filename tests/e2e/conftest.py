@@ -160,16 +160,6 @@ def interview_event(
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(user_email=ME, user_name="Casey Candidate")
-    sb.start()
-    try:
-        yield sb
-    finally:
-        sb.stop()
-
-
-@pytest.fixture
 def home(tmp_path: Path, sandbox: Sandbox) -> Iterator[Home]:
     h = Home(tmp_path, sandbox)
     h.write_config()

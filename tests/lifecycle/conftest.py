@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.conftest import ME, Home, interview_event, sandbox, wait_for
+from e2e.conftest import ME, Home, interview_event, wait_for
 from test_notify import Bus, FakeServer
 
 from followupd.sandbox import Sandbox
 
-__all__ = ["ME", "Bus", "FakeServer", "Home", "LifeHome", "interview_event", "sandbox", "wait_for"]
+__all__ = ["ME", "Bus", "FakeServer", "Home", "LifeHome", "interview_event", "wait_for"]
 
 # Appends stdin (one JSON object, no raw newline in it) as one line of the file.
 _RECORDER = "import sys; data = sys.stdin.read(); open(sys.argv[1], 'a').write(data + '\\n')"

@@ -123,16 +123,6 @@ class Notifications:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(user_email=ME, user_name="Casey Candidate")
-    sb.start()
-    try:
-        yield sb
-    finally:
-        sb.stop()
-
-
-@pytest.fixture
 def home(tmp_path: Path, sandbox: Sandbox) -> Iterator[ServiceHome]:
     h = ServiceHome(tmp_path, sandbox)
     h.write_config()
