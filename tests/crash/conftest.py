@@ -195,7 +195,3 @@ def crash_sandbox() -> Iterator[SlowSandbox]:
         yield sb
     finally:
         sb.stop()
-
-
-def daemon_logs(home: Home) -> str:
-    return home.logs()
