@@ -208,8 +208,11 @@ class Engine:
                 self._check_draft(fu, draft)
             if fu.state in (State.SENT, State.SENT_MANUALLY) and fu.replied_at is None:
                 self._check_reply(fu)
+                fu.reply_checked_at = now
             lifecycle.settle_after_gmail(fu, now)
             after = (fu.state, [(d.status, d.touched) for d in fu.drafts], fu.replied_at)
+            if after == before and fu.reply_checked_at == now:
+                self._commit(fu)  # remember the look, so the next one waits an hour
             if after != before:
                 if fu.state is not before[0]:
                     self.store.record(now, fu.id, fu.state.value, "seen in Gmail")
@@ -426,6 +429,16 @@ class Engine:
             log.info("follow-up %s: window closed unconfirmed; draft left alone", fu.id)
             self._commit(fu)
             self.on_change(fu, "expired")
+        elif action is Action.NUDGE_CHECKIN:
+            # Look once more right before suggesting a check-in: never after a reply.
+            self._check_reply(fu)
+            fu.reply_checked_at = now
+            if fu.replied_at is not None:
+                self.store.record(now, fu.id, "replied", "the interviewer replied")
+                self._commit(fu)
+                self.on_change(fu, "replied")
+                return
+            self._nudge(fu, action.value, report)
         else:
             self._nudge(fu, action.value, report)
 

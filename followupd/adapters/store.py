@@ -78,21 +78,15 @@ def followup_to_dict(fu: FollowUp) -> dict[str, Any]:
     return data
 
 
+# Every FollowUp field holding a moment (derived, so a new field cannot be forgotten).
+_DATETIME_FIELDS = tuple(
+    name for name, f in FollowUp.__dataclass_fields__.items() if "datetime" in str(f.type)
+)
+
+
 def followup_from_dict(data: dict[str, Any]) -> FollowUp:
     data = dict(data)
-    for key in (
-        "start",
-        "end",
-        "window_start",
-        "window_end",
-        "draft_at",
-        "send_at",
-        "replied_at",
-        "sent_at",
-        "created_at",
-        "updated_at",
-        "retry_at",
-    ):
+    for key in _DATETIME_FIELDS:
         data[key] = _parse_dt(data.get(key))
     data["state"] = State(data["state"])
     data["recipients"] = tuple(data.get("recipients", ()))

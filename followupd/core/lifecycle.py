@@ -21,6 +21,7 @@ from followupd.core.model import Detection, Draft, Event, FollowUp, State
 
 # How long after sending we keep looking for a reply (the check-in reminder needs it).
 REPLY_WATCH = timedelta(days=30)
+REPLY_CHECK_EVERY = timedelta(hours=1)
 # A follow-up whose interview moved this far past its old end goes back to pending.
 NUDGE_KINDS = ("draft_ready", "reminder", "closing", "checkin")
 
@@ -246,7 +247,11 @@ def watches_gmail(fu: FollowUp, now: datetime) -> bool:
     if any(d.status in ("creating", "sending") for d in fu.drafts):
         return True
     if fu.state in (State.SENT, State.SENT_MANUALLY) and fu.replied_at is None:
-        return fu.sent_at is not None and now - fu.sent_at < REPLY_WATCH
+        if fu.sent_at is None or now - fu.sent_at >= REPLY_WATCH:
+            return False
+        # A reply is worth noticing within the hour, not within the poll: an idle
+        # daemon with a month of sent notes should not read every thread every poll.
+        return fu.reply_checked_at is None or now - fu.reply_checked_at >= REPLY_CHECK_EVERY
     return False
 
 

@@ -143,6 +143,7 @@ class FollowUp:
     proofread: list[Finding] = field(default_factory=list)
     nudges_sent: list[str] = field(default_factory=list)  # kinds already delivered
     replied_at: datetime | None = None
+    reply_checked_at: datetime | None = None  # last look for a reply (hourly at most)
     sent_at: datetime | None = None
     approved_via: str = ""
     error: str = ""  # last problem acting on it, for `show`

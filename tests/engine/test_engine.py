@@ -372,3 +372,37 @@ class TestMemory:
         world.at(after_end())
         assert world.only().state is State.DRAFTED
         assert proofread._checker.cache_info().currsize == 0
+
+
+class TestReplyWatch:
+    """Sent notes are watched for a reply hourly, and always right before a check-in."""
+
+    def _sent(self, world: World) -> datetime:
+        world.calendar.add_event(interview())
+        world.at(after_end())
+        world.engine().apply("approve", world.only().id)
+        send_at = world.only().send_at
+        world.at(send_at)
+        assert world.only().state is State.SENT
+        return send_at
+
+    def test_threads_are_read_hourly_not_every_poll(self, world: World) -> None:
+        send_at = self._sent(world)
+        world.at(send_at + timedelta(minutes=5))
+        reads = world.mailbox.counts().get("gmail.users.threads.get", 0)
+        for minutes in (10, 15, 20, 30, 50):
+            world.at(send_at + timedelta(minutes=minutes))
+        assert world.mailbox.counts().get("gmail.users.threads.get", 0) == reads
+        world.at(send_at + timedelta(minutes=70))
+        assert world.mailbox.counts().get("gmail.users.threads.get", 0) == reads + 1
+
+    def test_no_checkin_after_a_reply_seen_at_the_last_moment(self, tmp_path: Path) -> None:
+        world = World(tmp_path, make_config(timing={"checkin_after": "2d"}))
+        send_at = self._sent(world)
+        world.at(send_at + timedelta(minutes=5))  # looked: no reply yet
+        world.clock.set(send_at + timedelta(days=2) - timedelta(minutes=10))
+        thread = world.only().drafts[0].thread_id
+        world.mailbox.user_reply(thread, "jane.doe@acme.com", "Thanks, Casey!")
+        world.at(send_at + timedelta(days=3))
+        assert world.only().replied_at is not None
+        assert [n.kind for n in world.notifier.sent if n.kind == "checkin"] == []
