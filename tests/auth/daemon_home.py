@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import stat
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from e2e.conftest import play_login
 
 from followupd.sandbox import Sandbox
 
@@ -143,20 +143,7 @@ class DaemonHome:
         )
 
     def login(self) -> str:
-        """`followupd login --no-browser`, playing the browser: GET the printed URL."""
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "followupd", "login", "--no-browser",
-             "--client-secrets", str(self.secrets), "--timeout", "30"],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        assert proc.stdout is not None
-        output = []
-        for line in proc.stdout:
-            output.append(line)
-            if re.match(r"^https?://\S+$", line.strip()):
-                urllib.request.urlopen(line.strip(), timeout=10).read()
-        assert proc.wait(timeout=30) == 0, "".join(output)
-        return "".join(output)
+        return play_login(self.env, self.secrets)
 
     def start_daemon(self) -> subprocess.Popen[str]:
         log = open(self.root / f"daemon-{len(self.procs)}.log", "w")  # noqa: SIM115

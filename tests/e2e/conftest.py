@@ -32,6 +32,24 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def play_login(env: dict[str, str], secrets: Path) -> str:
+    """`followupd login --no-browser`, the test playing the browser: GET the printed URL
+    (the sandbox approves and redirects to the CLI's loopback server)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "followupd", "login", "--no-browser",
+         "--client-secrets", str(secrets), "--timeout", "30"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if re.match(r"^https?://\S+$", line.strip()):
+            urllib.request.urlopen(line.strip(), timeout=10).read()
+    assert proc.wait(timeout=30) == 0, "".join(output)
+    return "".join(output)
+
+
 class Home:
     """A temporary XDG home with a config pointing at the sandbox."""
 
@@ -92,19 +110,7 @@ class Home:
         )
 
     def login(self) -> str:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "followupd", "login", "--no-browser",
-             "--client-secrets", str(self.secrets), "--timeout", "30"],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        assert proc.stdout is not None
-        output = []
-        for line in proc.stdout:
-            output.append(line)
-            if re.match(r"^https?://\S+$", line.strip()):
-                urllib.request.urlopen(line.strip(), timeout=10).read()
-        assert proc.wait(timeout=30) == 0, "".join(output)
-        return "".join(output)
+        return play_login(self.env, self.secrets)
 
     def start_daemon(self) -> subprocess.Popen[str]:
         log = open(self.root / f"daemon-{len(self.procs)}.log", "w")  # noqa: SIM115
