@@ -297,8 +297,7 @@ class Daemon:
                 self._submit("catch-up", self._job_cycle)
             self._scheduler.wakeup()
             last_wall, last_mono = wall, now_mono
-            # Every wake looks for CLI requests: one indexed query, and no reliance on
-            # PRAGMA data_version (a poke can arrive before our view has moved on).
+            # Every wake looks for CLI requests: one indexed query.
             requests = self.store.open_requests()
             log.debug("main loop: %d open request(s)", len(requests))
             if any(action == "sync" for _, _, action, _ in requests):
@@ -516,26 +515,10 @@ class Daemon:
             self._rebuild_timers(store)
 
     def _apply_requests_offline(self, store: Store) -> None:
-        from followupd.requests import apply_request
+        """Without a working login, decisions are still recorded (no Google needed)."""
+        from followupd.requests import apply_open_requests
 
-        for request_id, fu_id, action, arg in store.open_requests():
-            now = datetime.now(UTC)
-            if not fu_id:
-                result = "ok"
-            else:
-                note = action == "note"
-                ok, detail, _ = apply_request(
-                    store,
-                    self.config,
-                    now,
-                    action,
-                    fu_id,
-                    arg if note else "",
-                    "cli" if note else (arg or "cli"),
-                )
-                result = f"{'ok' if ok else 'error'}: {detail}"
-            with store.transaction():
-                store.finish_request(request_id, now, result)
+        apply_open_requests(store, self.config, lambda: datetime.now(UTC))
 
     def _auth_problem(self, store: Store, state: str, message: str) -> None:
         """state: "refused" (Google refused the token), "keyring_unavailable", or

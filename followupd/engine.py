@@ -34,7 +34,7 @@ from followupd.core.model import Draft, Finding, FollowUp, Person, State
 from followupd.core.nudges import compose_nudge, reply_command
 from followupd.core.proofread import proofread, release_dictionary
 from followupd.errors import FollowupdError
-from followupd.requests import apply_request
+from followupd.requests import apply_open_requests, apply_request
 from followupd.template_store import TemplateStore
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class Engine:
     def cycle(self) -> CycleReport:
         """Poll the calendars, look at Gmail for active follow-ups, act on what is due."""
         report = CycleReport()
-        self.apply_requests(report)
+        self.apply_requests()
         self.poll_calendars(report)
         self.check_gmail(report)
         self.act_due(report)
@@ -171,20 +171,9 @@ class Engine:
 
     # --- requests from the CLI ------------------------------------------------------
 
-    def apply_requests(self, report: CycleReport | None = None) -> bool:
+    def apply_requests(self) -> bool:
         """Apply approve/skip/note requests queued by the CLI. True if any."""
-        requests = self.store.open_requests()
-        for request_id, fu_id, action, arg in requests:
-            if not fu_id:
-                result = "ok"  # "sync now": this cycle is it
-            elif action == "note":
-                result = self.apply(action, fu_id, arg, via="cli")
-            else:
-                # For approve / skip the argument says where the decision came from.
-                result = self.apply(action, fu_id, "", via=arg or "cli")
-            with self.store.transaction():
-                self.store.finish_request(request_id, self.clock.now(), result)
-        return bool(requests)
+        return apply_open_requests(self.store, self.config, self.clock.now, self.on_change)
 
     def apply(self, action: str, fu_id: str, arg: str = "", via: str = "cli") -> str:
         """approve / skip / note on one follow-up; returns 'ok: ...' or 'error: ...'."""
@@ -523,7 +512,7 @@ class Engine:
                 return
             findings = proofread(
                 rendered,
-                known_words=self._known_words(fu, people),
+                known_words=[*self.config.drafts.words, *self.config.profile.highlights],
                 max_words=self.config.drafts.max_words,
                 notes=fu.notes,
                 context_names=context_words(context),
@@ -598,13 +587,6 @@ class Engine:
             if person.email == email:
                 return person
         return Person(email=email, name="", first_name="")
-
-    def _known_words(self, fu: FollowUp, people: list[Person]) -> list[str]:
-        words = [*self.config.drafts.words, fu.company, fu.role, fu.summary]
-        words += [p.name for p in (*people, *fu.interviewers)]
-        words += [self.config.profile.name, self.config.profile.signature]
-        words += self.config.profile.highlights
-        return words
 
     def _problem(self, fu: FollowUp, message: str) -> None:
         repeated = fu.error == message

@@ -3,6 +3,7 @@ daemon (or the next `sync`) acts on the result."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from followupd.adapters.store import Store
@@ -44,3 +45,33 @@ def apply_request(
         store.record(now, fu.id, action, detail)
         store.save(fu, lifecycle.next_due(fu, now, config))
     return True, detail, fu
+
+
+def apply_open_requests(
+    store: Store,
+    config: Config,
+    now: Callable[[], datetime],
+    on_applied: Callable[[FollowUp, str], None] = lambda fu, action: None,
+) -> bool:
+    """Apply every request the CLI (or a desktop button) queued; True if there were any.
+
+    For approve / skip the request's argument says where the decision came from; for
+    a note it is the text. A request without a follow-up is "sync now": the caller's
+    cycle is that sync.
+    """
+    requests = store.open_requests()
+    for request_id, fu_id, action, arg in requests:
+        if not fu_id:
+            result = "ok"
+        else:
+            note = action == "note"
+            ok, detail, fu = apply_request(
+                store, config, now(), action, fu_id,
+                arg if note else "", "cli" if note else (arg or "cli"),
+            )  # fmt: skip
+            if fu is not None:
+                on_applied(fu, action)
+            result = f"{'ok' if ok else 'error'}: {detail}"
+        with store.transaction():
+            store.finish_request(request_id, now(), result)
+    return bool(requests)

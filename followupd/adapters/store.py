@@ -1,6 +1,6 @@
 """The SQLite state: the single source of truth for follow-ups, sync tokens and
 daemon status. The daemon and the CLI both open it (WAL, busy timeout); the
-daemon notices CLI changes through PRAGMA data_version.
+CLI queues requests that the daemon applies when SIGUSR1 wakes it.
 """
 
 from __future__ import annotations
@@ -159,13 +159,6 @@ class Store:
             self._run("ROLLBACK")
             raise
         self._run("COMMIT")
-
-    def data_version(self) -> int:
-        """Changes when another connection commits (cheap: no disk read)."""
-        row = self._first("PRAGMA data_version")
-        return int(row[0])
-
-    # --- follow-ups ---------------------------------------------------------------
 
     def save(self, fu: FollowUp, next_due: datetime | None) -> None:
         self._run(

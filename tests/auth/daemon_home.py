@@ -13,8 +13,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,16 +30,6 @@ data = json.loads(sys.stdin.read())
 with open(sys.argv[1], "a", encoding="utf-8") as out:
     out.write(json.dumps(data) + "\\n")
 """
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def interview_event(event_id: str, ends_in: float, person: tuple[str, str]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.conftest import wait_for
 
 from followupd.adapters.store import Store
 from followupd.sandbox import Sandbox
@@ -34,7 +35,6 @@ from .daemon_home import (
     read_keyring_record,
     seconds_until,
     unlock_default_collection,
-    wait_for,
 )
 
 pytestmark = pytest.mark.e2e
