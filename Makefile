@@ -18,6 +18,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check followupd tests bench
+	$(BIN)/ruff format --check followupd tests bench
 	$(BIN)/mypy --strict followupd
 
 unit: $(STAMP)

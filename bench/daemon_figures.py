@@ -69,9 +69,7 @@ BREAKDOWN = (
 def rss_breakdown() -> str:
     """Where the daemon's memory above the floor goes: the floor's imports, then each
     group of the daemon's imports in turn, in one fresh process (RSS deltas, MiB)."""
-    steps = "\n".join(
-        f"{code}\ngc.collect()\nprint(rss())" for _, code in BREAKDOWN
-    )
+    steps = "\n".join(f"{code}\ngc.collect()\nprint(rss())" for _, code in BREAKDOWN)
     code = (
         "import gc\n"
         "def rss():\n"
@@ -79,7 +77,8 @@ def rss_breakdown() -> str:
         "        if line.startswith('VmRSS:'):\n"
         "            return int(line.split()[1])\n"
         + FLOOR_CODE.split("gc.collect()")[0].replace("import gc\n", "")
-        + "gc.collect()\nprint(rss())\n" + steps
+        + "gc.collect()\nprint(rss())\n"
+        + steps
     )
     out = subprocess.run(
         [PYTHON, "-c", code], capture_output=True, text=True, check=True, timeout=60

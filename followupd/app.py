@@ -15,9 +15,9 @@ from followupd.adapters.store import Store
 if TYPE_CHECKING:
     from followupd.adapters.gmail import Mailbox
     from followupd.adapters.notify import Notifier
-    from followupd.config import Config
     from followupd.core import timing
     from followupd.core.model import FollowUp
+    from followupd.core.settings import Config
     from followupd.engine import Engine
     from followupd.template_store import TemplateStore
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from followupd import paths
+from followupd.core.text import terminal_safe
 from followupd.errors import EXIT_USAGE, FollowupdError
 
 if TYPE_CHECKING:  # pydantic costs ~80 ms: only commands that need the config load it
-    from followupd.config import Config
+    from followupd.core.settings import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -290,17 +291,6 @@ def followup_json(fu: Any) -> dict[str, Any]:
     }
 
 
-_CONTROL = dict.fromkeys(
-    [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0),
-     0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)  # fmt: skip
-
-
-def terminal_safe(text: str) -> str:
-    """Event data is hostile: no escape sequences or bidi overrides reach the terminal."""
-    return text.translate(_CONTROL)
-
-
 def _local(value: datetime | None, config: Config) -> str:
     if value is None:
         return "-"
@@ -409,9 +399,9 @@ def status(as_json: bool) -> None:
         config = _ctx().config
         config_problem = ""
     except ConfigError as exc:
-        from followupd.config import Config as Defaults
+        from followupd.config import validate
 
-        config, config_problem = Defaults(), str(exc)
+        config, config_problem = validate({}, "defaults"), str(exc)
     store = open_store()
     pid = InstanceLock(paths.state_dir()).holder_pid()
     timers = sorted(store.timers(), key=lambda t: t[1])[:5]

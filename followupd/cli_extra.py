@@ -195,7 +195,7 @@ def _check_login(config: Any, add: Any) -> None:
             "login",
             False,
             "Google refused the token at the daemon's last attempt: " + problem,
-            "run `followupd login` (if the OAuth consent screen is in \"Testing\" status, "
+            'run `followupd login` (if the OAuth consent screen is in "Testing" status, '
             'tokens expire after 7 days: set it to "In production")',
         )
     elif auth_state == "keyring_unavailable":
@@ -237,9 +237,7 @@ def _check_service(add: Any) -> None:
         add("service", False, problem, "run `followupd service install` again")
 
 
-def _report(
-    findings: list[dict[str, str]], as_json: bool, exit_code: int | None = None
-) -> None:
+def _report(findings: list[dict[str, str]], as_json: bool, exit_code: int | None = None) -> None:
     errors = [f for f in findings if f["level"] == "error"]
     warnings = [f for f in findings if f["level"] == "warning"]
     if as_json:

@@ -27,7 +27,7 @@ from typing import IO, Any
 from followupd import paths
 from followupd.adapters import systemd
 from followupd.adapters.store import Store
-from followupd.config import Config
+from followupd.core.settings import Config
 from followupd.errors import (
     AuthError,
     ConfigError,

@@ -17,7 +17,6 @@ from followupd.adapters.email_notify import EmailNotifier
 from followupd.adapters.gmail import Mailbox, MessageMeta, SendUncertain, normalize_message_id
 from followupd.adapters.notify import Notifier, NotifyError, Nudge
 from followupd.adapters.store import Store
-from followupd.config import Config
 from followupd.core import lifecycle, timing
 from followupd.core.compose import (
     TemplateProblem,
@@ -33,6 +32,7 @@ from followupd.core.message import build_message, make_message_id
 from followupd.core.model import Draft, Finding, FollowUp, Person, State
 from followupd.core.nudges import compose_nudge, reply_command
 from followupd.core.proofread import proofread, release_dictionary
+from followupd.core.settings import Config
 from followupd.errors import FollowupdError
 from followupd.requests import apply_open_requests, apply_request
 from followupd.template_store import TemplateStore

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from followupd.adapters.store import Store
-from followupd.config import Config
 from followupd.core import lifecycle
 from followupd.core.lifecycle import LifecycleError
 from followupd.core.model import FollowUp
+from followupd.core.settings import Config
 from followupd.errors import FollowupdError
 
 ACTIONS = ("approve", "skip", "note")

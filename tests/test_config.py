@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from followupd import config as config_mod
-from followupd.config import Config, format_duration, load, parse_clock, parse_duration, validate
+from followupd.config import load, validate
+from followupd.core.settings import (
+    Config,
+    TimingSettings,
+    format_duration,
+    is_zone,
+    parse_clock,
+    parse_duration,
+)
 from followupd.errors import EXIT_CONFIG, ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,7 +121,9 @@ class TestExample:
         assert c.nudge.channels == ["desktop"]
 
     def test_missing_file_means_defaults_and_load_reads_the_example(self, tmp_path: Path) -> None:
-        assert load(tmp_path / "nope.toml") == Config()
+        # The core's default zone is UTC; the loader fills in the machine's own.
+        system = TimingSettings(timezone=config_mod.system_timezone())
+        assert load(tmp_path / "nope.toml") == Config(timing=system)
         with pytest.raises(ConfigError, match="followupd init"):
             load(tmp_path / "nope.toml", missing_ok=False)
         assert load(PACKAGED).mode == "nudge"
@@ -297,7 +307,7 @@ def test_system_timezone_honours_tz(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", ":America/New_York")
     assert config_mod.system_timezone() == "America/New_York"
     monkeypatch.setenv("TZ", "Not/AZone")
-    assert config_mod._is_zone(config_mod.system_timezone())
+    assert is_zone(config_mod.system_timezone())
 
 
 class TestIsolatedLoad:

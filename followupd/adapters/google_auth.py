@@ -63,7 +63,7 @@ from followupd.errors import (
 if TYPE_CHECKING:
     from google.oauth2.credentials import Credentials
 
-    from followupd.config import Config
+    from followupd.core.settings import Config
 
 log = logging.getLogger(__name__)
 

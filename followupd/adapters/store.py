@@ -223,9 +223,7 @@ class Store:
         return [followup_from_dict(json.loads(r[0])) for r in rows]
 
     def timers(self) -> list[tuple[str, datetime]]:
-        rows = self._run(
-            "SELECT id, next_due FROM followups WHERE next_due IS NOT NULL"
-        )
+        rows = self._run("SELECT id, next_due FROM followups WHERE next_due IS NOT NULL")
         return [(r[0], datetime.fromisoformat(r[1])) for r in rows]
 
     def counts(self) -> dict[str, int]:
@@ -235,9 +233,7 @@ class Store:
     # --- sync tokens and meta -----------------------------------------------------
 
     def sync_token(self, calendar_id: str) -> str | None:
-        row = self._first(
-            "SELECT token FROM sync_tokens WHERE calendar_id = ?", (calendar_id,)
-        )
+        row = self._first("SELECT token FROM sync_tokens WHERE calendar_id = ?", (calendar_id,))
         return str(row[0]) if row else None
 
     def set_sync_token(self, calendar_id: str, token: str) -> None:

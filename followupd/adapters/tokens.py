@@ -40,7 +40,7 @@ from followupd.errors import AuthError, KeyringUnavailable
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-    from followupd.config import Config
+    from followupd.core.settings import Config
 
 log = logging.getLogger(__name__)
 

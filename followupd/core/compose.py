@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from followupd.core.message import normalize_text, single_line
+from followupd.core.text import normalize_text, single_line
 from followupd.core.timing import day_phrase
 
 if TYPE_CHECKING:
@@ -67,8 +67,8 @@ if TYPE_CHECKING:
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    from followupd.config import TemplateRule
     from followupd.core.model import Person
+    from followupd.core.settings import TemplateRule
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -338,8 +338,7 @@ def _runtime_line(exc: BaseException, name: str) -> int | None:
 
 
 def _short(message: str) -> str:
-    message = single_line(message)
-    return message if len(message) <= 200 else message[:199] + "…"
+    return single_line(message, 200)
 
 
 def _render_part(

@@ -80,9 +80,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from followupd.core.model import Attendee, Detection, Event, Person
+from followupd.core.text import clean_line, has_letter
 
 if TYPE_CHECKING:
-    from followupd.config import DetectSettings
+    from followupd.core.settings import DetectSettings
 
 __all__ = ["company_from_domain", "detect", "fold", "match_rule", "name_from_address"]
 
@@ -324,28 +325,6 @@ def _span(index: list[int], start: int, end: int, length: int) -> tuple[int, int
     return index[start], index[end - 1] + 1
 
 
-def _clean_line(text: str) -> str:
-    """Control and line-break characters -> space; bidi/format/unassigned dropped;
-    whitespace collapsed."""
-    out: list[str] = []
-    for ch in text:
-        if ch.isspace():
-            out.append(" ")
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Zl", "Zp"):
-            out.append(" ")
-        elif cat in ("Cs", "Co", "Cn") or (cat == "Cf" and ch != "\u200c"):
-            continue
-        else:
-            out.append(ch)
-    return _SPACES.sub(" ", "".join(out)).strip()
-
-
-def _has_letter(text: str) -> bool:
-    return any(unicodedata.category(ch).startswith("L") for ch in text)
-
-
 # --------------------------------------------------------------------------- rules
 
 
@@ -372,7 +351,7 @@ def match_rule(words: Iterable[str], text: str) -> str | None:
 
 def _quote(word: str) -> str:
     """A rule word for the reason line (the user's own config, still kept tidy)."""
-    return "'" + _clean_line(word)[:40].replace("'", "") + "'"
+    return "'" + clean_line(word)[:40].replace("'", "") + "'"
 
 
 # --------------------------------------------------------------------------- addresses
@@ -458,7 +437,7 @@ def company_from_domain(domain: str) -> str:
     if not core or _personal_domain(domain):
         return ""
     words = [w for w in re.split(r"[-_]+", core) if w]
-    if not words or not _has_letter(core):
+    if not words or not has_letter(core):
         return ""
     return " ".join(w[:1].upper() + w[1:] for w in words)
 
@@ -506,7 +485,7 @@ def _clean_name(raw: str) -> str:
     if len(text) > _NAME_MAX:
         cut = text[:_NAME_MAX]
         text = cut.rsplit(" ", 1)[0] if " " in cut else cut
-    return text if _has_letter(text) else ""
+    return text if has_letter(text) else ""
 
 
 def name_from_address(email: str) -> str:
@@ -524,7 +503,7 @@ def name_from_address(email: str) -> str:
 
 def _first_name(name: str) -> str:
     """The first token that holds a letter and is not an honorific ("Dr. Jane" -> "Jane")."""
-    tokens = [t for t in name.split() if _has_letter(t)]
+    tokens = [t for t in name.split() if has_letter(t)]
     for token in tokens:
         if fold(token).strip(".") not in _HONORIFICS:
             return token
@@ -562,7 +541,7 @@ def _description_lines(description: str) -> list[str]:
 
 def _parse_item(item: str) -> tuple[str, str] | None:
     """One list entry -> (name, email or '') when it looks like a person."""
-    item = _clean_line(item)
+    item = clean_line(item)
     item = _BULLET.sub("", item, count=1) if _BULLET.match(item) else item
     if item[:1].isdigit():
         match = _TIME_PREFIX.match(item)
@@ -744,7 +723,7 @@ def _strip_piece(text: str) -> str:
 
 
 def _acceptable(text: str) -> bool:
-    if len(text) < 2 or len(text) > 60 or len(text.split()) > 6 or not _has_letter(text):
+    if len(text) < 2 or len(text) > 60 or len(text.split()) > 6 or not has_letter(text):
         return False
     return _BAD_TEXT.search(text) is None and _NOISE.fullmatch(fold(text)) is None
 
@@ -855,7 +834,7 @@ def _clauses(info: _TitleInfo, text: str, people: set[str]) -> None:
 
 def _title_info(summary: str, include: Sequence[str], people: set[str]) -> _TitleInfo:
     info = _TitleInfo()
-    title = _TITLE_PREFIX.sub("", _clean_line(summary[: _TITLE_SCAN * 2])[:_TITLE_SCAN])
+    title = _TITLE_PREFIX.sub("", clean_line(summary[: _TITLE_SCAN * 2])[:_TITLE_SCAN])
     if _TEMPLATE_SYNTAX.search(title):
         return info  # a title carrying template syntax is not trusted for names
     for raw in _pieces(title):
@@ -900,7 +879,7 @@ def _pick_company(info: _TitleInfo, domain_company: str) -> str:
 
 
 def _kind(summary: str, recipients: int) -> str:
-    title = fold(_clean_line(summary[: _TITLE_SCAN * 2]))
+    title = fold(clean_line(summary[: _TITLE_SCAN * 2]))
     if _ONSITE.search(title):
         return "onsite"
     if _PANEL.search(title):

@@ -15,9 +15,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from followupd.config import Config
 from followupd.core import timing
 from followupd.core.model import Detection, Draft, Event, FollowUp, State
+from followupd.core.settings import Config, Mode
 
 # How long after sending we keep looking for a reply (the check-in reminder needs it).
 REPLY_WATCH = timedelta(days=30)
@@ -175,7 +175,7 @@ def due_actions(fu: FollowUp, now: datetime, config: Config) -> list[Action]:
             actions.append(nudge)
         return actions
     if state is State.APPROVED:
-        if config.mode == "send" and fu.send_at and now >= fu.send_at:
+        if config.mode is Mode.SEND and fu.send_at and now >= fu.send_at:
             return [Action.SEND]
         return []
     if state in (State.SENT, State.SENT_MANUALLY):
@@ -185,7 +185,7 @@ def due_actions(fu: FollowUp, now: datetime, config: Config) -> list[Action]:
             and now >= checkin
             and fu.replied_at is None
             and "checkin" not in fu.nudges_sent
-            and config.mode != "draft"
+            and config.mode is not Mode.DRAFT
         ):
             return [Action.NUDGE_CHECKIN]
     return []
@@ -200,7 +200,7 @@ def _reminder_times(fu: FollowUp, config: Config) -> list[tuple[str, datetime]]:
 
 
 def _due_nudge(fu: FollowUp, now: datetime, config: Config) -> Action | None:
-    if config.mode == "draft":
+    if config.mode is Mode.DRAFT:
         return None
     due = [k for k, at in _reminder_times(fu, config) if at <= now]
     if not due:
@@ -224,7 +224,7 @@ def next_due(fu: FollowUp, now: datetime, config: Config) -> datetime | None:
         return fu.draft_at
     if fu.state is State.DRAFTED:
         moments = [fu.window_end] if fu.window_end else []
-        if config.mode != "draft":
+        if config.mode is not Mode.DRAFT:
             moments += [
                 at
                 for kind, at in _reminder_times(fu, config)
@@ -232,7 +232,7 @@ def next_due(fu: FollowUp, now: datetime, config: Config) -> datetime | None:
             ]
         return min((m for m in moments if m is not None), default=None)
     if fu.state is State.APPROVED:
-        return fu.send_at if config.mode == "send" else None
+        return fu.send_at if config.mode is Mode.SEND else None
     if fu.state in (State.SENT, State.SENT_MANUALLY) and fu.replied_at is None:
         checkin = _checkin_time(fu, config)
         if checkin and "checkin" not in fu.nudges_sent:
@@ -259,7 +259,7 @@ def watches_gmail(fu: FollowUp, now: datetime) -> bool:
 
 
 def approve(fu: FollowUp, now: datetime, config: Config, via: str) -> FollowUp:
-    if config.mode != "send":
+    if config.mode is not Mode.SEND:
         raise LifecycleError(
             f'cannot approve: mode is "{config.mode}", which never sends; send the draft '
             'from Gmail yourself, or set mode = "send" in the config'

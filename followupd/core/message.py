@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -28,6 +27,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser, Parser
 from email.policy import EmailPolicy as Policy
 from typing import TYPE_CHECKING, Any
+
+from followupd.core.text import header_text, normalize_text, unsafe_char
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,16 +39,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ParsedMessage",
     "build_message",
-    "header_text",
     "make_message_id",
-    "normalize_text",
     "parse_message",
-    "single_line",
 ]
 
-# Bidi embeddings, overrides and isolates: a display name must not reorder the
-# text around it ("Trojan source"). LRM/RLM and ZWJ (emoji sequences) stay.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _NAME_LIMIT = 100
 _SUBJECT_LIMIT = 250
 _ATEXT = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
@@ -56,52 +51,6 @@ _MSGID = re.compile(r"^<[!-;=?-~]+@[!-;=?-~]+>$")  # printable ASCII without < >
 _TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 _SINGLE_HEADERS = ("from", "to", "subject", "message-id", "date", "in-reply-to", "references")
-
-
-def _drop_char(ch: str) -> bool:
-    category = unicodedata.category(ch)
-    return category in ("Cc", "Cs") or ch in _BIDI_CONTROLS or ch == "\ufeff"
-
-
-def single_line(value: str, limit: int | None = None) -> str:
-    """`value` made safe for one header or one line of text.
-
-    Every kind of line break and run of whitespace becomes one space, control
-    characters, lone surrogates and bidi overrides are dropped, and the result is
-    cut at `limit` characters (ending in "…") when a limit is given.
-    """
-    value = " ".join(value.split())  # str.split() knows CR, LF, VT, FF, NEL, U+2028/9, ...
-    if any(_drop_char(ch) for ch in value):
-        value = " ".join("".join(ch for ch in value if not _drop_char(ch)).split())
-    if limit is not None and len(value) > limit:
-        cut = value[: limit - 1]
-        space = cut.rfind(" ")
-        if space > limit // 2:
-            cut = cut[:space]
-        value = cut.rstrip() + "…"
-    return value
-
-
-def header_text(value: str, limit: int | None = None) -> str:
-    """`single_line`, and a text that cannot be taken for an RFC 2047 encoded word.
-
-    The email package decodes "=?charset?q?...?=" wherever it finds it, even in a
-    quoted display name, and would write what it decoded (a CR, LF or NUL
-    included) into the header. A zero-width space after "=" keeps such text
-    literal; the reader sees the same characters.
-    """
-    return single_line(value, limit).replace("=?", "=\u200b?")
-
-
-def normalize_text(value: str) -> str:
-    """A text body with "\\n" line ends only, no control characters but tab, no
-    trailing spaces (except in a "-- " signature separator), ending in one newline."""
-    lines = []
-    for line in value.splitlines():
-        if any(_drop_char(ch) and ch != "\t" for ch in line):
-            line = "".join(ch for ch in line if ch == "\t" or not _drop_char(ch))
-        lines.append(line if line == "-- " else line.rstrip())
-    return "\n".join(lines).strip("\n") + "\n"
 
 
 def make_message_id(domain: str, token: str) -> str:
@@ -134,7 +83,7 @@ def _local_part(local: str) -> tuple[str, bool]:
         if not _ATEXT.match(local):
             raise ValueError("an email address has an unusable local part")
         return local, False
-    if any(ch.isspace() or _drop_char(ch) or ch in '"(),:;<>@[\\]' for ch in local):
+    if any(ch.isspace() or unsafe_char(ch) or ch in '"(),:;<>@[\\]' for ch in local):
         raise ValueError("an email address has an unusable local part")
     return local, True
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from followupd.config import Config
 from followupd.core.model import FollowUp, Nudge
+from followupd.core.settings import Config, Mode
 
 DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
 
@@ -37,7 +37,7 @@ def compose_nudge(fu: FollowUp, kind: str, config: Config, now: datetime) -> Nud
         actions: tuple[str, ...] = ("open",)
     else:
         lines.append("Review the draft in Gmail and change anything you like.")
-        if config.mode == "send":
+        if config.mode is Mode.SEND:
             lines.append(
                 f"Then approve it: `followupd approve {fu.id}` (or the Approve button). "
                 "It is sent as you left it at the next good moment."

@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from followupd.config import WEEKDAYS, TimingSettings
+from followupd.core.settings import WEEKDAYS, TimingSettings
 
 __all__ = [
     "Clock",

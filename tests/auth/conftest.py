@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from followupd.config import Config
+from followupd.core.settings import Config
 
 CLIENT_ID = "1234-followupd-test.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-test-client-secret"  # the sandbox's made-up client

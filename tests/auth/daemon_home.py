@@ -59,8 +59,15 @@ class DaemonHome:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if key not in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS",
-                           "FOLLOWUPD_CONFIG", "NOTIFY_SOCKET", "WATCHDOG_USEC")
+            if key
+            not in (
+                "DISPLAY",
+                "WAYLAND_DISPLAY",
+                "DBUS_SESSION_BUS_ADDRESS",
+                "FOLLOWUPD_CONFIG",
+                "NOTIFY_SOCKET",
+                "WATCHDOG_USEC",
+            )
             and not key.startswith(("XDG_", "PYTHON_KEYRING", "GNOME_KEYRING"))
         }
         (root / "home").mkdir(parents=True, exist_ok=True)
@@ -127,7 +134,11 @@ class DaemonHome:
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "followupd", *args],
-            env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def login(self) -> str:
@@ -137,7 +148,10 @@ class DaemonHome:
         log = open(self.root / f"daemon-{len(self.procs)}.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "followupd", "run"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         log.close()  # the child has its own copy
         self.procs.append(proc)
@@ -240,9 +254,7 @@ def read_keyring_record(address: str, account: str = ME) -> dict[str, Any] | Non
     conn = open_dbus_connection(address)
     try:
         collection = secretstorage.get_default_collection(conn)
-        items = list(
-            collection.search_items({"service": "followupd", "username": account})
-        )
+        items = list(collection.search_items({"service": "followupd", "username": account}))
         if not items:
             return None
         data: dict[str, Any] = json.loads(items[0].get_secret().decode("utf-8"))

@@ -123,9 +123,11 @@ class TestRefusedToken:
         google.revoke_all_tokens()
         google.add_event(interview_event("iv2", -1, OMAR))
         status = wait_for(
-            lambda: (s := home.status())["auth_state"] == "refused"
-            and seconds_until(s["next_poll"]) > 60
-            and s,
+            lambda: (
+                (s := home.status())["auth_state"] == "refused"
+                and seconds_until(s["next_poll"]) > 60
+                and s
+            ),
             30,
             "refused state",
         )
@@ -147,7 +149,8 @@ class TestRefusedToken:
         check = home.cli("check", "--json")
         assert check.returncode == 77, check.stdout + check.stderr
         login_findings = [
-            f for f in json.loads(check.stdout)["findings"]
+            f
+            for f in json.loads(check.stdout)["findings"]
             if f["area"] == "login" and f["level"] == "error"
         ]
         assert login_findings, check.stdout
@@ -177,8 +180,11 @@ class TestRefusedToken:
         google.add_event(interview_event("iv3", -1, PRIYA))
         started = time.monotonic()
         home.login()
-        wait_for(lambda: drafts_to(google, OMAR[0]) and drafts_to(google, PRIYA[0]), 20,
-                 "the drafts held back by the refused login")
+        wait_for(
+            lambda: drafts_to(google, OMAR[0]) and drafts_to(google, PRIYA[0]),
+            20,
+            "the drafts held back by the refused login",
+        )
         assert time.monotonic() - started < 20
         status = wait_for(
             lambda: (s := home.status())["auth_state"] == "ok" and s, 10, "auth ok again"
@@ -245,9 +251,11 @@ class TestSecretService:
         # A config reload (or a restart) must read the keyring again: now it cannot.
         daemon.send_signal(signal.SIGHUP)
         status = wait_for(
-            lambda: (s := home.status())["auth_state"] == "keyring_unavailable"
-            and seconds_until(s["next_poll"]) > 1
-            and s,
+            lambda: (
+                (s := home.status())["auth_state"] == "keyring_unavailable"
+                and seconds_until(s["next_poll"]) > 1
+                and s
+            ),
             20,
             "keyring_unavailable",
         )
@@ -314,9 +322,11 @@ class TestSecretService:
         home.env.pop("PYTHON_KEYRING_BACKEND")
         daemon = home.start_daemon()
         status = wait_for(
-            lambda: (s := home.status())["auth_state"] == "keyring_unavailable"
-            and seconds_until(s["next_poll"]) > 1
-            and s,
+            lambda: (
+                (s := home.status())["auth_state"] == "keyring_unavailable"
+                and seconds_until(s["next_poll"]) > 1
+                and s
+            ),
             20,
             "keyring_unavailable",
         )

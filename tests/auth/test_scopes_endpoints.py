@@ -7,7 +7,7 @@ import os
 import pytest
 
 from followupd.adapters import google_auth as ga
-from followupd.config import Config
+from followupd.core.settings import Config
 from followupd.errors import ConfigError
 
 from .conftest import config_for

@@ -28,7 +28,7 @@ from followupd.adapters.tokens import (
     TokenStore,
     token_store_for,
 )
-from followupd.config import Config
+from followupd.core.settings import Config
 from followupd.errors import AuthError, KeyringUnavailable
 
 RECORD = {"refresh_token": "1//file-store-secret-value", "client_id": "c", "scopes": ["a"]}

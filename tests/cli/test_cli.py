@@ -38,8 +38,11 @@ def run(*args: str) -> Result:
 @pytest.fixture
 def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Empty XDG dirs in tmp; FOLLOWUPD_CONFIG names the config file (not yet written)."""
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_STATE_HOME", "state"),
-                     ("XDG_CACHE_HOME", "cache")):
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
         monkeypatch.setenv(var, str(tmp_path / sub))
     config = tmp_path / "config" / "followupd" / "config.toml"
     monkeypatch.setenv("FOLLOWUPD_CONFIG", str(config))
@@ -175,7 +178,10 @@ class TestProcess:
 
         return subprocess.run(
             [sys.executable, "-m", "followupd", *args],
-            env=dict(os.environ), capture_output=True, text=True, timeout=60,
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
 
     def test_unknown_command_exits_2(self, xdg: Path) -> None:
@@ -223,9 +229,7 @@ class TestWithSandbox:
         done = found["done1"]
         assert done["state"] == "drafted" and done["recipients"] == ["jane.doe@acme.com"]
         assert len(done["draft_ids"]) == 1 and set(done["draft_ids"]) == drafts
-        assert all(
-            {"code", "message", "blocking"} <= set(f) for f in done["proofread"]
-        )
+        assert all({"code", "message", "blocking"} <= set(f) for f in done["proofread"])
         soon = found["soon1"]
         assert soon["state"] == "pending" and soon["draft_ids"] == []
 
@@ -250,9 +254,7 @@ class TestWithSandbox:
         table = run("list").stdout
         assert done["id"] in table and soon["id"] in table
 
-    def test_sync_twice_creates_nothing_the_second_time(
-        self, home: Home, sandbox: Sandbox
-    ) -> None:
+    def test_sync_twice_creates_nothing_the_second_time(self, home: Home, sandbox: Sandbox) -> None:
         synced(home, sandbox)
         assert len(sandbox.drafts()) == 1
         creates = sandbox.counts().get("gmail.users.drafts.create", 0)

@@ -49,8 +49,11 @@ INVALID_TOML = 'mode = "send\n[timing]\n'
 
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_STATE_HOME", "state"),
-                     ("XDG_CACHE_HOME", "cache")):
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
         monkeypatch.setenv(var, str(tmp_path / sub))
     path = tmp_path / "my config.toml"
     monkeypatch.setenv("FOLLOWUPD_CONFIG", str(path))
@@ -61,7 +64,10 @@ def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def process(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "followupd", *args],
-        env=dict(os.environ), capture_output=True, text=True, timeout=60,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

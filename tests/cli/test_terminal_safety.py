@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from followupd.cli import terminal_safe
+from followupd.core.text import terminal_safe
 
 
 class TestTerminalSafe:

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followupd.config import ProfileSettings
 from followupd.core.compose import TemplateSource, build_context
 from followupd.core.model import Person
+from followupd.core.settings import ProfileSettings
 from followupd.template_store import TemplateStore
 
 ZONE = ZoneInfo("Europe/Berlin")

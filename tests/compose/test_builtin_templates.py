@@ -133,7 +133,7 @@ class TestEveryTemplateEveryInterview:
 
     @pytest.mark.parametrize("name", BUILTIN_NAMES)
     def test_reads_well_without_company_role_or_names(self, name: str) -> None:
-        from followupd.config import ProfileSettings
+        from followupd.core.settings import ProfileSettings
 
         bare = Scenario(
             id="bare",
@@ -166,7 +166,7 @@ class TestEveryTemplateEveryInterview:
         assert "on-site interview" in rendered.subject
 
     def test_signature_replaces_the_name(self) -> None:
-        from followupd.config import ProfileSettings
+        from followupd.core.settings import ProfileSettings
 
         profile = ProfileSettings(name="Ada Lovelace", signature="Ada\nhttps://ada.example")
         context = make_context(BY_ID["one_to_one"], profile=profile)

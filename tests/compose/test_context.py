@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followupd.config import ProfileSettings
 from followupd.core.compose import (
     CONTEXT_VARIABLES,
     build_context,
@@ -17,6 +16,7 @@ from followupd.core.compose import (
     example_context,
 )
 from followupd.core.model import Person
+from followupd.core.settings import ProfileSettings
 
 from .scenarios import NOW, PROFILE, SCENARIOS, START, ZONE, make_context
 

@@ -14,13 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from followupd.core.compose import Rendered, render
-from followupd.core.message import (
-    build_message,
-    header_text,
-    make_message_id,
-    parse_message,
-    single_line,
-)
+from followupd.core.message import build_message, make_message_id, parse_message
+from followupd.core.text import header_text, single_line
 from followupd.core.model import Person
 
 from .scenarios import PROFILE, SCENARIOS, USER_EMAIL, builtin, make_context
@@ -270,7 +265,7 @@ def test_no_header_ever_holds_cr_or_lf(name: str, subject: str, note: str, from_
 @given(subject=texts, body=st.text(max_size=400))
 def test_any_rendered_text_round_trips(subject: str, body: str) -> None:
     """build_message on raw strings: headers clean, body back as normalised."""
-    from followupd.core.message import normalize_text
+    from followupd.core.text import normalize_text
 
     raw = build(Rendered(subject, body), [Person("anna@example.com", "Anna", "Anna")])
     assert_clean_headers(raw)

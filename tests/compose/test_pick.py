@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from followupd.config import TemplateRule
 from followupd.core.compose import BUILTIN_NAMES, pick_template, rule_problems
+from followupd.core.settings import TemplateRule
 
 AVAILABLE = {*BUILTIN_NAMES, "agency", "acme"}
 

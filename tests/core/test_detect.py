@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from followupd.config import DetectSettings
 from followupd.core.detect import (
     company_from_domain,
     detect,
@@ -25,6 +24,7 @@ from followupd.core.detect import (
 )
 from followupd.core.events import event_from_api
 from followupd.core.model import Attendee, Detection, Event
+from followupd.core.settings import DetectSettings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 USER = "ada.lovelace@gmail.com"

@@ -106,7 +106,10 @@ class Home:
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "followupd", *args],
-            env=self.env, capture_output=True, text=True, timeout=timeout,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def login(self) -> str:
@@ -116,7 +119,10 @@ class Home:
         log = open(self.root / f"daemon-{len(self.procs)}.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "followupd", "run"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.procs.append(proc)
         return proc

@@ -61,7 +61,8 @@ class TestChangesBeforeTheEnd:
         wait_for(lambda: drafts_to(sandbox, "back@acme.com"), 30, "the first draft")
         back_before = wait_for(
             lambda: by_event(home).get("back1", {}).get("state") == "drafted" and by_event(home),
-            10, "back1 drafted",
+            10,
+            "back1 drafted",
         )["back1"]
 
         # Interviews not over yet; each changes before it ends.
@@ -70,9 +71,7 @@ class TestChangesBeforeTheEnd:
         sandbox.add_event(interview_event("cx1", 10, [("cx@acme.com", "Cy Cancel")]))
         sandbox.add_event(interview_event("del1", 10, [("del@acme.com", "De Lete")]))
         sandbox.add_event(interview_event("dec1", 10, [("dec@acme.com", "De Cline")]))
-        seen = wait_for(
-            lambda: (lambda f: len(f) == 6 and f)(by_event(home)), 10, "six follow-ups"
-        )
+        seen = wait_for(lambda: (lambda f: len(f) == 6 and f)(by_event(home)), 10, "six follow-ups")
         old_end = at(seen["mv1"]["end"])
         assert at(seen["mv1"]["draft_at"]) == old_end + DRAFT_DELAY
         assert all(seen[e]["state"] == "pending" for e in ("mv1", "far1", "cx1", "del1", "dec1"))
@@ -86,8 +85,7 @@ class TestChangesBeforeTheEnd:
         sandbox.delete_event("primary", "del1")
         event = sandbox.get_event("primary", "dec1")
         attendees = [
-            {**a, "responseStatus": "declined"} if a.get("self") else a
-            for a in event["attendees"]
+            {**a, "responseStatus": "declined"} if a.get("self") else a for a in event["attendees"]
         ]
         sandbox.update_event("primary", "dec1", {"attendees": attendees})
 
@@ -134,7 +132,8 @@ class TestChangesBeforeTheEnd:
         assert datetime.now(UTC) >= new_end + DRAFT_DELAY
         final = wait_for(
             lambda: (lambda f: f["mv1"]["state"] == "drafted" and f)(by_event(home)),
-            10, "mv1 drafted",
+            10,
+            "mv1 drafted",
         )
         # Cancelled, deleted and declined ones ended long enough ago: still no draft.
         for email in ("cx@acme.com", "del@acme.com", "dec@acme.com", "far@acme.com"):
@@ -160,7 +159,8 @@ class TestResync:
         daemon = home.start_daemon()
         before = wait_for(
             lambda: (lambda f: f.get("ra", {}).get("state") == "drafted" and f)(by_event(home)),
-            30, "ra drafted",
+            30,
+            "ra drafted",
         )
         assert before["rb"]["state"] == "pending"
 
@@ -169,7 +169,8 @@ class TestResync:
         sandbox.update_event("primary", "rb", moved(7200))
         after = wait_for(
             lambda: (lambda f: f.get("rc", {}).get("state") == "drafted" and f)(by_event(home)),
-            30, "rc drafted after the resync",
+            30,
+            "rc drafted after the resync",
         )
         assert set(after) == {"ra", "rb", "rc"}
         assert after["ra"]["state"] == "drafted"
@@ -180,9 +181,7 @@ class TestResync:
         # Once more, with nothing new: a full resync changes nothing.
         sandbox.invalidate_sync_tokens()
         lists = sandbox.counts().get("calendar.events.list", 0)
-        wait_for(
-            lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 3, 20, "polls"
-        )
+        wait_for(lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 3, 20, "polls")
         again = by_event(home)
         assert {k: (v["state"], v["draft_ids"]) for k, v in again.items()} == {
             k: (v["state"], v["draft_ids"]) for k, v in after.items()
@@ -210,9 +209,7 @@ class TestSeveralCalendars:
         daemon = home.start_daemon()
         wait_for(lambda: len(sandbox.drafts()) >= 2, 30, "two drafts")
         lists = sandbox.counts().get("calendar.events.list", 0)
-        wait_for(
-            lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 4, 20, "polls"
-        )
+        wait_for(lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 4, 20, "polls")
         found = by_event(home)
         assert set(found) == {"cp1", "ct1"}
         assert found["cp1"]["calendar_id"] == "primary"
@@ -251,9 +248,7 @@ class TestSeveralCalendars:
         daemon = home.start_daemon()
         wait_for(lambda: len(sandbox.drafts()) >= 3, 30, "three drafts")
         lists = sandbox.counts().get("calendar.events.list", 0)
-        wait_for(
-            lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 4, 20, "polls"
-        )
+        wait_for(lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 4, 20, "polls")
         assert home.stop(daemon) == 0
         found = by_event(home)
         assert set(found) == {"sp1", "st1", "both1"}
@@ -292,11 +287,15 @@ class TestRecurring:
         sandbox.update_event("primary", ordered[2]["event_id"], moved(15 * 86400))
         changed = wait_for(
             lambda: (
-                lambda f: f[ordered[1]["event_id"]]["state"] == "cancelled"
-                and at(f[ordered[2]["event_id"]]["end"]) > first_end + timedelta(days=14, hours=1)
-                and f
+                lambda f: (
+                    f[ordered[1]["event_id"]]["state"] == "cancelled"
+                    and at(f[ordered[2]["event_id"]]["end"])
+                    > first_end + timedelta(days=14, hours=1)
+                    and f
+                )
             )(by_event(home)),
-            15, "the instance changes",
+            15,
+            "the instance changes",
         )
         assert home.stop(daemon) == 0
         assert len(changed) == 3
@@ -314,12 +313,16 @@ class TestNeverCounts:
         del all_day["start"], all_day["end"]
         sandbox.add_event({**all_day, "startIn": "-1d", "allDay": True})
         sandbox.add_event(
-            {**interview_event("ooo1", -1, external, summary="Interview"),
-             "eventType": "outOfOffice"}
+            {
+                **interview_event("ooo1", -1, external, summary="Interview"),
+                "eventType": "outOfOffice",
+            }
         )
         sandbox.add_event(
-            {**interview_event("focus1", -1, external, summary="Interview focus"),
-             "eventType": "focusTime"}
+            {
+                **interview_event("focus1", -1, external, summary="Interview focus"),
+                "eventType": "focusTime",
+            }
         )
         sandbox.add_event(interview_event("old1", -3 * 86400, [("old@acme.com", "Ol Der")]))
         sandbox.add_event(interview_event("day1", -86400, [("day@acme.com", "Dee Ay")]))
@@ -330,9 +333,7 @@ class TestNeverCounts:
         sandbox.update_event("primary", "old1", {"location": "Room 4"})
         sandbox.update_event("primary", "allday1", {"location": "Room 5"})
         lists = sandbox.counts().get("calendar.events.list", 0)
-        wait_for(
-            lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 3, 20, "polls"
-        )
+        wait_for(lambda: sandbox.counts().get("calendar.events.list", 0) >= lists + 3, 20, "polls")
         assert home.stop(daemon) == 0
         found = by_event(home)
         # Within the lookback but past the (test's 300 s) window: seen, expired, no draft.

@@ -23,8 +23,11 @@ class TestFirstPath:
     def test_interview_becomes_drafts_and_nothing_twice(self, home: Home, sandbox: Sandbox) -> None:
         home.login()
         sandbox.add_event(
-            interview_event("iv1", 1, [("jane.doe@acme.com", "Jane Doe"),
-                                       ("omar.haddad@acme.com", "Omar Haddad")])
+            interview_event(
+                "iv1",
+                1,
+                [("jane.doe@acme.com", "Jane Doe"), ("omar.haddad@acme.com", "Omar Haddad")],
+            )
         )
         sandbox.add_event(
             {
@@ -46,9 +49,22 @@ class TestFirstPath:
         items = home.list_json()
         assert len(items) == 1
         fu = items[0]
-        for key in ("id", "event_id", "calendar_id", "summary", "start", "end", "recipients",
-                    "state", "draft_ids", "window_start", "window_end", "send_at", "notes",
-                    "proofread"):
+        for key in (
+            "id",
+            "event_id",
+            "calendar_id",
+            "summary",
+            "start",
+            "end",
+            "recipients",
+            "state",
+            "draft_ids",
+            "window_start",
+            "window_end",
+            "send_at",
+            "notes",
+            "proofread",
+        ):
             assert key in fu
         assert fu["state"] == "drafted"
         assert fu["send_at"] is None

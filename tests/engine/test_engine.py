@@ -12,8 +12,9 @@ from followupd.adapters.fakes import FakeCalendar, FakeMailbox
 from followupd.adapters.gmail import SendUncertain
 from followupd.adapters.notify import InMemoryNotifier
 from followupd.adapters.store import Store
-from followupd.config import Config, validate
+from followupd.config import validate
 from followupd.core.model import State
+from followupd.core.settings import Config
 from followupd.core.timing import FixedClock
 from followupd.engine import Engine
 from followupd.template_store import TemplateStore
@@ -114,8 +115,9 @@ class TestDrafting:
     """An interview becomes one draft per interviewer, once."""
 
     def test_pending_until_the_delay_then_drafted(self, world: World) -> None:
-        world.calendar.add_event(interview(people=(("jane.doe@acme.com", "Jane Doe"),
-                                                   ("omar@acme.com", "Omar Haddad"))))
+        world.calendar.add_event(
+            interview(people=(("jane.doe@acme.com", "Jane Doe"), ("omar@acme.com", "Omar Haddad")))
+        )
         world.at(T0 + timedelta(minutes=50))
         fu = world.only()
         assert fu.state is State.PENDING
@@ -281,9 +283,12 @@ class TestCalendarChanges:
         world.at(T0 - timedelta(minutes=30))
         later = T0 + timedelta(days=2)
         world.calendar.update_event(
-            "primary", "ev1",
-            {"start": {"dateTime": later.isoformat()},
-             "end": {"dateTime": (later + timedelta(minutes=45)).isoformat()}},
+            "primary",
+            "ev1",
+            {
+                "start": {"dateTime": later.isoformat()},
+                "end": {"dateTime": (later + timedelta(minutes=45)).isoformat()},
+            },
         )
         world.at(after_end())
         fu = world.only()

@@ -45,7 +45,10 @@ class ServiceHome(Home):
         child_env.update(env or {})
         proc = subprocess.Popen(
             [sys.executable, "-m", "followupd", "run"],
-            env=child_env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         log.close()
         self.procs.append(proc)
@@ -70,7 +73,8 @@ class ServiceHome(Home):
     def wait_running(self, proc: subprocess.Popen[str], timeout: float = 20) -> None:
         wait_for(
             lambda: proc.poll() is not None or self.meta_safe("daemon_pid") == str(proc.pid),
-            timeout, "the daemon to start",
+            timeout,
+            "the daemon to start",
         )
         assert proc.poll() is None, self.logs()
 
@@ -105,9 +109,7 @@ class Notifications:
                 continue
             except OSError:
                 return
-            fields = dict(
-                line.split("=", 1) for line in data.decode().splitlines() if "=" in line
-            )
+            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
             with self._lock:
                 self.messages.append((time.monotonic(), fields))
 

@@ -45,16 +45,15 @@ class TestSystemdProtocol:
         self, home: ServiceHome, sandbox: Sandbox, notifications: Notifications
     ) -> None:
         home.login()
-        proc = home.start_daemon(
-            {"NOTIFY_SOCKET": notifications.path, "WATCHDOG_USEC": "2000000"}
-        )
+        proc = home.start_daemon({"NOTIFY_SOCKET": notifications.path, "WATCHDOG_USEC": "2000000"})
         ready = wait_for(lambda: notifications.with_key("READY"), 20, "READY=1")
         assert ready[0][1]["READY"] == "1"
         assert ready[0][1].get("STATUS"), "READY=1 should come with a STATUS= line"
         # STATUS after a cycle, and watchdog pings at about half of WatchdogSec (1 s).
         wait_for(
             lambda: any("last sync" in m["STATUS"] for _, m in notifications.with_key("STATUS")),
-            20, "a STATUS= update after a cycle",
+            20,
+            "a STATUS= update after a cycle",
         )
         wait_for(lambda: len(notifications.with_key("WATCHDOG")) >= 5, 15, "5 watchdog pings")
         times = [t for t, _ in notifications.with_key("WATCHDOG")]
@@ -74,8 +73,7 @@ class TestSystemdProtocol:
         """WATCHDOG_PID names another process (an inherited environment): no pings."""
         home.login()
         proc = home.start_daemon(
-            {"NOTIFY_SOCKET": notifications.path, "WATCHDOG_USEC": "1000000",
-             "WATCHDOG_PID": "1"}
+            {"NOTIFY_SOCKET": notifications.path, "WATCHDOG_USEC": "1000000", "WATCHDOG_PID": "1"}
         )
         wait_for(lambda: notifications.with_key("READY"), 20, "READY=1")
         time.sleep(2)
@@ -189,9 +187,12 @@ class TestLogs:
         body_word = "Quokkaesque"
         assert home.cli("note", fu_id, f"we discussed the {body_word} migration").returncode == 0
         wait_for(
-            lambda: any(body_word in d["parsed"].get_body(preferencelist=("plain",)).get_content()
-                        for d in sandbox.drafts()),
-            20, "the note in the refreshed draft",
+            lambda: any(
+                body_word in d["parsed"].get_body(preferencelist=("plain",)).get_content()
+                for d in sandbox.drafts()
+            ),
+            20,
+            "the note in the refreshed draft",
         )
         edited = "Hi Jane, thanks a lot. Platypusoid regards, Casey"
         sandbox.user_edit_draft(sandbox.drafts()[0]["draft_id"], edited)

@@ -15,7 +15,7 @@ import pytest
 
 from followupd import daemon as daemon_mod
 from followupd.adapters.store import Store
-from followupd.config import Config
+from followupd.core.settings import Config
 from followupd.daemon import Daemon, backoff_delay, slept
 from followupd.sandbox import Sandbox
 
@@ -110,7 +110,8 @@ class TestDowntime:
         wait_for(lambda: len(sandbox.drafts()) == 1, 30, "A's draft")
         by_event = wait_for(
             lambda: len(items := home.list_json()) == 3 and {f["event_id"]: f for f in items},
-            10, "three follow-ups",
+            10,
+            "three follow-ups",
         )
         assert by_event["ivA"]["state"] == "drafted"
         assert by_event["ivB"]["state"] == by_event["ivC"]["state"] == "pending"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 # A keyring backend as keyring defines them (PYTHON_KEYRING_BACKEND), kept in a JSON
 # file: the check's "token in the keyring" without a Secret Service.
-KEYRING = '''
+KEYRING = """
 import json, os
 from keyring.backend import KeyringBackend
 
@@ -48,7 +48,7 @@ class FileKeyring(KeyringBackend):
         data.pop(service + "/" + username, None)
         with open(self.path, "w") as f:
             json.dump(data, f)
-'''
+"""
 
 # systemctl as a running user manager with the unit enabled and active would answer.
 SYSTEMCTL = """#!/bin/sh
@@ -98,7 +98,10 @@ def _check(home: ServiceHome, linger: Path, *args: str) -> tuple[int, str, str]:
 
     proc = subprocess.run(
         [sys.executable, "-c", CHECK, str(linger), "check", *args],
-        env=home.env, capture_output=True, text=True, timeout=60,
+        env=home.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -144,7 +147,8 @@ class TestGoodSetup:
         sandbox.expire_access_tokens()
         status = wait_for(
             lambda: (s := home.status())["auth_state"] not in ("ok", "unknown") and s,
-            30, "the refusal in status",
+            30,
+            "the refusal in status",
         )
         assert status["running"] and status["last_error"]
         assert status["recent_errors"], status

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followupd.config import TimingSettings
+from followupd.core.settings import TimingSettings
 
 
 def settings(timezone: str = "Europe/Berlin", **overrides: Any) -> TimingSettings:

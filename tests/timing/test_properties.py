@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followupd.config import WEEKDAYS, TimingSettings
+from followupd.core.settings import WEEKDAYS, TimingSettings
 from followupd.core.timing import checkin_at, is_business_day, next_morning, plan, send_slot
 
 ZONES = [
