@@ -13,8 +13,7 @@ from followupd import paths
 from followupd.adapters.store import Store
 
 if TYPE_CHECKING:
-    from followupd.adapters.gmail import Mailbox
-    from followupd.adapters.notify import Notifier
+    from followupd.adapters.notify.base import Notifier
     from followupd.core import timing
     from followupd.core.model import FollowUp
     from followupd.core.settings import Config
@@ -38,36 +37,6 @@ def template_store(config: Config) -> TemplateStore:
     return TemplateStore(resolve_template_dir(config.drafts.template_dir, paths.config_dir()))
 
 
-def notifiers_for(
-    config: Config,
-    mailbox: Mailbox | None,
-    account: str = "",
-    desktop: Notifier | None = None,
-) -> list[Notifier]:
-    """The configured channels. `desktop`: the daemon's long-lived desktop notifier
-    (the same instance must send and listen for the buttons)."""
-    from followupd.adapters.notify import CommandNotifier, DesktopNotifier
-
-    result: list[Notifier] = []
-    for channel in config.nudge.channels:
-        if channel == "desktop":
-            result.append(desktop or DesktopNotifier())
-        elif channel == "command" and config.nudge.command:
-            result.append(CommandNotifier(list(config.nudge.command)))
-        elif channel == "email" and mailbox is not None and account:
-            from followupd.adapters.email_notify import EmailNotifier
-
-            result.append(
-                EmailNotifier(
-                    mailbox,
-                    account,
-                    config.profile.name,
-                    reply_approval=config.nudge.reply_approval,
-                )
-            )
-    return result
-
-
 def build_engine(
     config: Config,
     *,
@@ -84,6 +53,7 @@ def build_engine(
     from followupd.adapters.gmail import GoogleMailbox
     from followupd.adapters.google_auth import current_account, load_credentials
     from followupd.adapters.google_clients import GoogleClients
+    from followupd.adapters.notify.registry import NotifierRegistry
     from followupd.adapters.tokens import token_store_for
     from followupd.core import timing
     from followupd.engine import Engine
@@ -114,7 +84,13 @@ def build_engine(
         notifiers=(
             notifiers
             if notifiers is not None
-            else notifiers_for(config, mailbox, account, desktop=desktop)
+            else NotifierRegistry.from_settings(
+                config.nudge,
+                mailbox=mailbox,
+                account=account,
+                from_name=config.profile.name,
+                desktop=desktop,
+            )
         ),
         account=account,
         clock=clock or timing.SystemClock(),

@@ -244,7 +244,7 @@ class Daemon:
         """The notification's Approve / Skip buttons become requests in the state."""
         if "desktop" not in self.config.nudge.channels:
             return
-        from followupd.adapters.notify import DesktopNotifier
+        from followupd.adapters.notify.desktop import DesktopNotifier
 
         self._desktop = DesktopNotifier()
         threading.Thread(
@@ -537,10 +537,11 @@ class Daemon:
             what = "Google refused the login" if state == "refused" else "cannot log in"
             log.error("%s: %s", what, message)
         if first:
-            from followupd.adapters.notify import NotifyError, Nudge
-            from followupd.app import notifiers_for
+            from followupd.adapters.notify.base import NotifyError
+            from followupd.adapters.notify.registry import NotifierRegistry
+            from followupd.core.model import Nudge
 
-            for notifier in notifiers_for(self.config, mailbox=None):
+            for notifier in NotifierRegistry.from_settings(self.config.nudge):
                 try:
                     notifier.send(
                         Nudge(

@@ -8,14 +8,14 @@ point is resolved by looking in Gmail first, never by doing the write again blin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from followupd.adapters.calendar import CalendarSource
-from followupd.adapters.email_notify import EmailNotifier
 from followupd.adapters.gmail import Mailbox, MessageMeta, SendUncertain, normalize_message_id
-from followupd.adapters.notify import Notifier, NotifyError, Nudge
+from followupd.adapters.notify.base import Notifier, NotifyError
+from followupd.adapters.notify.registry import NotifierRegistry
 from followupd.adapters.store import Store
 from followupd.core import lifecycle, timing
 from followupd.core.compose import (
@@ -29,7 +29,7 @@ from followupd.core.detect import detect
 from followupd.core.events import event_from_api
 from followupd.core.lifecycle import Action
 from followupd.core.message import build_message, make_message_id
-from followupd.core.model import Draft, Finding, FollowUp, Person, State
+from followupd.core.model import CONFIRMATION, Draft, Finding, FollowUp, Nudge, Person, State
 from followupd.core.nudges import compose_nudge, reply_command
 from followupd.core.proofread import proofread, release_dictionary
 from followupd.core.settings import Config
@@ -64,7 +64,7 @@ class Engine:
         calendar: CalendarSource,
         mailbox: Mailbox,
         templates: TemplateStore,
-        notifiers: Sequence[Notifier],
+        notifiers: Iterable[Notifier],
         account: str,
         clock: timing.Clock,
         calendars: Callable[[], list[str]] | None = None,
@@ -75,7 +75,7 @@ class Engine:
         self.calendar = calendar
         self.mailbox = mailbox
         self.templates = templates
-        self.notifiers = list(notifiers)
+        self.notifiers = NotifierRegistry(notifiers)
         self.account = account.lower()
         self.clock = clock
         self._calendars = calendars or (lambda: list(config.detect.calendars))
@@ -382,13 +382,21 @@ class Engine:
                 ".\nThe best moment for a follow-up has passed: it goes out at the next "
                 'good slot anyway. Answer "skip" before then to drop it.'
             )
-        for notifier in self.notifiers:
-            if isinstance(notifier, EmailNotifier):
-                notifier.continue_thread(fu.id, fu.nudge_thread_id or "")
-                try:
-                    notifier.confirm(fu.id, fu.summary, text)
-                except NotifyError as exc:
-                    log.warning("confirming by email failed: %s", exc)
+        email = self.notifiers.get("email")  # the answer goes where the reply came from
+        if email is None:
+            return
+        confirmation = Nudge(
+            followup_id=fu.id,
+            kind=CONFIRMATION,
+            title="followupd",
+            body=text,
+            payload={"summary": fu.summary},
+            thread_id=fu.nudge_thread_id or "",  # "": never the root of a new thread
+        )
+        try:
+            email.send(confirmation)
+        except NotifyError as exc:
+            log.warning("confirming by email failed: %s", exc)
 
     # --- acting on what is due ------------------------------------------------------
 
@@ -654,18 +662,14 @@ class Engine:
         self._commit(fu)
 
     def _deliver(self, fu: FollowUp, nudge: Nudge) -> bool:
+        # Every email about one follow-up goes into one thread: the one the user may
+        # answer (approval by reply). Saved by the caller's commit.
+        nudge = replace(nudge, thread_id=nudge.thread_id or fu.nudge_thread_id)
         delivered = False
         for notifier in self.notifiers:
             try:
-                if isinstance(notifier, EmailNotifier):
-                    # Every email about one follow-up goes into one thread: the one the
-                    # user may answer (approval by reply). Saved by the caller's commit.
-                    if fu.nudge_thread_id:
-                        notifier.continue_thread(fu.id, fu.nudge_thread_id)
-                    notifier.send(nudge)
-                    fu.nudge_thread_id = notifier.thread_for(fu.id) or fu.nudge_thread_id
-                else:
-                    notifier.send(nudge)
+                delivery = notifier.send(nudge)
+                fu.nudge_thread_id = delivery.thread_id or fu.nudge_thread_id
                 delivered = True
             except NotifyError as exc:
                 log.warning("nudge via %s failed: %s", notifier.name, exc)

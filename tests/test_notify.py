@@ -33,16 +33,12 @@ from jeepney import (
 )
 from jeepney.io.threading import DBusConnection, open_dbus_connection
 
-from followupd.adapters import notify as notify_module
-from followupd.adapters.notify import (
-    CommandNotifier,
-    DesktopNotifier,
-    InMemoryNotifier,
-    Notifier,
-    NotifyError,
-    Nudge,
-    nudge_to_json,
-)
+from followupd.adapters.notify import desktop as desktop_module
+from followupd.adapters.notify.base import Notifier, NotifyError, nudge_to_json
+from followupd.adapters.notify.command import CommandNotifier
+from followupd.adapters.notify.desktop import DesktopNotifier
+from followupd.adapters.notify.memory import InMemoryNotifier
+from followupd.core.model import Nudge
 
 NAME = "org.freedesktop.Notifications"
 PATH = "/org/freedesktop/Notifications"
@@ -724,7 +720,7 @@ def test_open_goes_through_the_desktop_portal(
     bus: Bus, server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fallback: list[str] = []
-    monkeypatch.setattr(notify_module, "open_url", fallback.append)
+    monkeypatch.setattr(desktop_module, "open_url", fallback.append)
     portal = FakePortal(bus.address)
     n = DesktopNotifier(timeout=5, bus_address=bus.address)
     lst = Listener(n)
@@ -744,7 +740,7 @@ def test_open_falls_back_to_xdg_open_without_a_portal(
     bus: Bus, server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fallback: list[str] = []
-    monkeypatch.setattr(notify_module, "open_url", fallback.append)
+    monkeypatch.setattr(desktop_module, "open_url", fallback.append)
     n = DesktopNotifier(timeout=5, bus_address=bus.address)
     lst = Listener(n)
     try:
@@ -765,7 +761,7 @@ def test_open_url_never_blocks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     start = time.monotonic()
-    notify_module.open_url(GMAIL)
+    desktop_module.open_url(GMAIL)
     assert time.monotonic() - start < 0.5
     deadline = time.monotonic() + 5
     while not marker.exists() and time.monotonic() < deadline:

@@ -154,15 +154,19 @@ class FollowUp:
     updated_at: datetime | None = None
 
 
+# The answer to the user's reply to a nudge email (approval by reply): email only.
+CONFIRMATION = "confirmation"
 NUDGE_KINDS = frozenset(
-    {"draft_ready", "reminder", "closing", "checkin", "sent", "expired", "problem"}
+    {"draft_ready", "reminder", "closing", "checkin", "sent", "expired", "problem", CONFIRMATION}
 )
 ACTIONS: tuple[str, ...] = ("approve", "skip", "open")
 
 
 @dataclass(frozen=True)
 class Nudge:
-    """A message to the user about a follow-up; the channels live in adapters.notify."""
+    """A message to the user about a follow-up; the channels live in adapters.notify.
+    `thread_id`: the thread to continue on channels that have threads (the nudge
+    email thread the user may answer)."""
 
     followup_id: str
     kind: str
@@ -171,6 +175,7 @@ class Nudge:
     actions: tuple[str, ...] = ()
     open_url: str | None = None
     payload: dict[str, object] = field(default_factory=dict, repr=False)
+    thread_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in NUDGE_KINDS:

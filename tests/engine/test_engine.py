@@ -10,7 +10,7 @@ import pytest
 
 from followupd.adapters.fakes import FakeCalendar, FakeMailbox
 from followupd.adapters.gmail import SendUncertain
-from followupd.adapters.notify import InMemoryNotifier
+from followupd.adapters.notify.memory import InMemoryNotifier
 from followupd.adapters.store import Store
 from followupd.config import validate
 from followupd.core.model import State

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from followupd.adapters.email_notify import EmailNotifier
 from followupd.adapters.fakes import FakeMailbox
+from followupd.adapters.notify.email import EmailNotifier
 from followupd.core.model import State
 from followupd.core.nudges import reply_command
 from followupd.engine import Engine

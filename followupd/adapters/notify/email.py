@@ -2,9 +2,10 @@
 
 Its subject carries the follow-up id, so that (opt-in, gmail.readonly) the user can
 answer it with "send" or "skip" from any Gmail client. Every nudge about one follow-up
-goes into one thread (same subject, threadId, In-Reply-To); the engine keeps that
-thread's id in ``FollowUp.nudge_thread_id`` (:meth:`EmailNotifier.thread_for`) and
-hands it back after a restart (:meth:`EmailNotifier.continue_thread`).
+goes into one thread (same subject, threadId, In-Reply-To): a nudge continues the
+thread in its ``thread_id`` (the engine keeps it in ``FollowUp.nudge_thread_id``) and
+its :class:`Delivery` reports the thread used or started. A ``confirmation`` nudge
+answers the user's reply in that thread.
 
 Every message we write starts with a fixed line (the nudge's title, or "followupd:")
 that can never read as an answer, and carries a ``<followupd.…>`` Message-ID.
@@ -16,15 +17,17 @@ import hashlib
 import secrets
 
 from followupd.adapters.gmail import Mailbox
-from followupd.adapters.notify import NotifyError, Nudge
+from followupd.adapters.notify.base import Delivery, NotifyError
 from followupd.core.compose import Rendered
 from followupd.core.message import build_message, make_message_id
-from followupd.core.model import Person
+from followupd.core.model import CONFIRMATION, Nudge, Person
 from followupd.errors import FollowupdError
 
 SUBJECT_TAG = "[followupd {id}]"
 # Nudges that start (or continue) the follow-up's thread; others stand alone.
-THREADED_KINDS = frozenset({"draft_ready", "reminder", "closing", "checkin", "sent", "expired"})
+THREADED_KINDS = frozenset(
+    {"draft_ready", "reminder", "closing", "checkin", "sent", "expired", CONFIRMATION}
+)
 
 
 def nudge_subject(followup_id: str, summary: str) -> str:
@@ -43,17 +46,8 @@ class EmailNotifier:
         self.account = account
         self.from_name = from_name
         self.reply_approval = reply_approval
-        self._threads: dict[str, str] = {}  # follow-up id -> thread of its nudges
 
     # the thread -------------------------------------------------------------------
-
-    def thread_for(self, followup_id: str) -> str | None:
-        """The thread holding this follow-up's nudges, once one was sent."""
-        return self._threads.get(followup_id)
-
-    def continue_thread(self, followup_id: str, thread_id: str) -> None:
-        """Put the next nudges into ``thread_id`` (known from the state)."""
-        self._threads[followup_id] = thread_id
 
     def _root_id(self, followup_id: str) -> str:
         token = hashlib.sha256(f"nudge\0{followup_id}".encode()).hexdigest()[:16]
@@ -62,9 +56,13 @@ class EmailNotifier:
     def _domain(self) -> str:
         return self.account.rpartition("@")[2] or "followupd.invalid"
 
-    def _send(self, followup_id: str, subject: str, body: str, *, threaded: bool) -> None:
+    def _send(
+        self, followup_id: str, subject: str, body: str, *, threaded: bool, thread: str | None
+    ) -> str | None:
+        """Send one message, continuing *thread* when threaded and given; the thread
+        it went into (None when not threaded)."""
         me = Person(email=self.account, name=self.from_name, first_name="")
-        thread = self._threads.get(followup_id) if threaded else None
+        thread = thread if threaded else None
         root = self._root_id(followup_id) if threaded else None
         message_id = root if threaded and thread is None else None
         try:
@@ -80,12 +78,11 @@ class EmailNotifier:
             sent = self.mailbox.send_message(raw, thread_id=thread)
         except (FollowupdError, ValueError) as exc:
             raise NotifyError(f"email to {self.account} failed: {exc}") from None
-        if threaded and sent.thread_id:
-            self._threads[followup_id] = sent.thread_id
+        return (sent.thread_id or thread) if threaded else None
 
     # Notifier ---------------------------------------------------------------------
 
-    def send(self, nudge: Nudge) -> None:
+    def send(self, nudge: Nudge) -> Delivery:
         threaded = bool(nudge.followup_id) and nudge.kind in THREADED_KINDS
         if nudge.followup_id:
             subject = nudge_subject(nudge.followup_id, str(nudge.payload.get("summary") or ""))
@@ -93,16 +90,17 @@ class EmailNotifier:
                 subject = f"{SUBJECT_TAG.format(id=nudge.followup_id)} {nudge.title}"
         else:
             subject = f"[followupd] {nudge.title}"
-        # The title comes first: a line of ours can never read as "send" or "skip".
-        body = f"{nudge.title}\n\n{nudge.body}"
+        if nudge.kind == CONFIRMATION:
+            body = f"followupd: {nudge.body}"  # the answer to the user's reply
+        else:
+            # The title comes first: a line of ours can never read as "send" or "skip".
+            body = f"{nudge.title}\n\n{nudge.body}"
         if "approve" in nudge.actions and self.reply_approval:
             body += (
                 '\n\nOr answer this email with "send" to approve it, or "skip" to drop it '
                 "(the first line of your answer counts)."
             )
-        self._send(nudge.followup_id, subject, body, threaded=threaded)
-
-    def confirm(self, followup_id: str, summary: str, text: str) -> None:
-        """Answer the user's reply in the follow-up's thread."""
-        body = f"followupd: {text}"
-        self._send(followup_id, nudge_subject(followup_id, summary), body, threaded=True)
+        thread = self._send(
+            nudge.followup_id, subject, body, threaded=threaded, thread=nudge.thread_id
+        )
+        return Delivery(self.name, thread)

@@ -1,41 +1,35 @@
-"""Nudge channels: desktop notifications (D-Bus), a user's command, and memory.
+"""The desktop channel: ``org.freedesktop.Notifications`` on the session bus, with
+action buttons that are acted on only for notifications we showed.
 
-The email channel lives with the Gmail adapter. A nudge's title and body may hold
-user data (names, companies): they are never logged, and a :class:`Nudge`'s repr
-leaves them out.
+A nudge's title and body may hold user data: they are never logged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
-import json
 import logging
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import threading
 import time
 import webbrowser
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from urllib.parse import urlsplit
 
-from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, message_bus, new_method_call
-from jeepney.bus import get_bus
-from jeepney.io.blocking import prep_socket
+from jeepney import HeaderFields, MessageType, message_bus, new_method_call
 from jeepney.io.common import RouterClosed
-from jeepney.io.threading import DBusConnection, DBusRouter
 
-from followupd.core.model import ACTIONS, NUDGE_KINDS, Nudge
+from followupd.adapters.notify import dbus
+from followupd.adapters.notify.base import Delivery, NotifyError
+from followupd.core.model import ACTIONS, Nudge
 
 log = logging.getLogger(__name__)
-
-__all__ = ["ACTIONS", "NUDGE_KINDS", "Nudge"]
 
 ACTION_LABELS = {"approve": "Approve", "skip": "Skip", "open": "Open in Gmail"}
 
@@ -49,46 +43,7 @@ _URGENCY = {
     "expired": 0,
     "problem": 2,
 }
-
-
-class NotifyError(Exception):
-    """A nudge could not be delivered on one channel.
-
-    ``str()`` never holds the nudge's text; *detail* may hold a command's stderr,
-    for showing to the user interactively (never for logs).
-    """
-
-    def __init__(self, message: str, *, detail: str | None = None) -> None:
-        super().__init__(message)
-        self.detail = detail
-
-
-def nudge_to_json(nudge: Nudge) -> dict[str, object]:
-    """The JSON object a command (or a script) receives for *nudge*.
-
-    Payload keys come after the fixed ones and cannot replace them.
-    """
-    data: dict[str, object] = {
-        "followup_id": nudge.followup_id,
-        "kind": nudge.kind,
-        "title": nudge.title,
-        "body": nudge.body,
-        "actions": list(nudge.actions),
-        "open_url": nudge.open_url,
-    }
-    for key, value in nudge.payload.items():
-        data.setdefault(key, value)
-    return data
-
-
-@runtime_checkable
-class Notifier(Protocol):
-    name: str
-
-    def send(self, nudge: Nudge) -> None:
-        """Deliver *nudge*; raise :class:`NotifyError` on failure."""
-        ...
-
+_MAX_TRACKED = 256
 
 # --- opening a URL --------------------------------------------------------------
 
@@ -117,64 +72,6 @@ def _safe_url(url: str | None) -> bool:
         return False
     parts = urlsplit(url)
     return parts.scheme in ("https", "http") and bool(parts.netloc)
-
-
-# --- desktop notifications ------------------------------------------------------
-
-_NAME = "org.freedesktop.Notifications"
-_PATH = "/org/freedesktop/Notifications"
-_NOTIFICATIONS = DBusAddress(_PATH, bus_name=_NAME, interface=_NAME)
-# Sent to the bus: signals from whoever owns the name (dbus-daemon resolves it).
-_BUS_RULE = MatchRule(type="signal", sender=_NAME, interface=_NAME, path=_PATH)
-# Applied locally: also catches signals sent to us alone (dunst does that); the
-# sender is checked against the server that showed the notification.
-_LOCAL_RULE = MatchRule(type="signal", interface=_NAME, path=_PATH)
-_MAX_TRACKED = 256
-_PORTAL = DBusAddress(
-    "/org/freedesktop/portal/desktop",
-    bus_name="org.freedesktop.portal.Desktop",
-    interface="org.freedesktop.portal.OpenURI",
-)
-
-
-class _Router(DBusRouter):  # type: ignore[misc]  # jeepney ships no type hints
-    """A jeepney router that knows when its connection is gone, and stays quiet."""
-
-    def __init__(self, conn: Any) -> None:
-        self.lost = threading.Event()
-        self._shutdown_lock = threading.Lock()
-        self._is_shut = False
-        super().__init__(conn)
-
-    def _receiver(self) -> None:
-        try:
-            super()._receiver()
-        except Exception as exc:  # the bus went away; send()/listen() reconnect
-            log.debug("session bus connection lost: %s", type(exc).__name__)
-        finally:
-            self.lost.set()
-
-    @property
-    def alive(self) -> bool:
-        return not self.lost.is_set()
-
-    def shutdown(self) -> None:
-        """Close the router and its connection; safe to call more than once."""
-        with self._shutdown_lock:
-            if self._is_shut:
-                return
-            self._is_shut = True
-        try:
-            self.close()
-        finally:
-            self.conn.close()
-            # jeepney leaves the connection's interrupt pipe open.
-            for name in ("_stop_r", "_stop_w"):
-                fd = getattr(self.conn, name, None)
-                if isinstance(fd, int):
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-                    setattr(self.conn, name, None)
 
 
 @dataclass(frozen=True)
@@ -211,7 +108,7 @@ class DesktopNotifier:
         self._opener = opener or self._open_default
         self._conn_lock = threading.Lock()
         self._state_lock = threading.Lock()
-        self._router: _Router | None = None
+        self._router: dbus.Router | None = None
         self._caps: tuple[str, frozenset[str]] | None = None  # (server, capabilities)
         # (server unique name, notification id) -> what was shown
         self._shown: OrderedDict[tuple[str, int], _Shown] = OrderedDict()
@@ -221,29 +118,7 @@ class DesktopNotifier:
 
     # connection ------------------------------------------------------------------
 
-    def _connect(self, timeout: float) -> _Router:
-        address = self._bus_address or os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
-        if not address:
-            raise NotifyError("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set")
-        try:
-            sock = prep_socket(get_bus(address), False, timeout=max(timeout, 0.1))
-        except Exception as exc:
-            raise NotifyError(f"cannot connect to the D-Bus session bus: {exc}") from None
-        conn = DBusConnection(sock)
-        router = _Router(conn)
-        try:
-            reply = router.send_and_get_reply(message_bus.Hello(), timeout=max(timeout, 0.1))
-            if reply.header.message_type == MessageType.error:
-                raise NotifyError("the D-Bus session bus refused the connection")
-            conn.unique_name = reply.body[0]
-        except Exception as exc:
-            router.shutdown()
-            if isinstance(exc, NotifyError):
-                raise
-            raise NotifyError(f"the D-Bus session bus did not answer: {exc!r}") from None
-        return router
-
-    def _get_router(self, timeout: float) -> _Router:
+    def _get_router(self, timeout: float) -> dbus.Router:
         with self._conn_lock:
             router = self._router
             if router is not None and router.alive:
@@ -252,11 +127,11 @@ class DesktopNotifier:
                 router.shutdown()
                 self._router = None
                 self._caps = None
-            router = self._connect(timeout)
+            router = dbus.connect(self._bus_address, timeout)
             self._router = router
             return router
 
-    def _drop(self, router: _Router) -> None:
+    def _drop(self, router: dbus.Router) -> None:
         with self._conn_lock:
             if self._router is router:
                 self._router = None
@@ -278,7 +153,7 @@ class DesktopNotifier:
         """
         router = self._router
         if router is not None and router.alive:
-            msg = new_method_call(_PORTAL, "OpenURI", "ssa{sv}", ("", url, {}))
+            msg = new_method_call(dbus.PORTAL, "OpenURI", "ssa{sv}", ("", url, {}))
             try:
                 reply = router.send_and_get_reply(msg, timeout=self.timeout)
                 if reply.header.message_type != MessageType.error:
@@ -294,12 +169,17 @@ class DesktopNotifier:
     # sending -----------------------------------------------------------------------
 
     def _call(
-        self, router: _Router, method: str, sig: str | None, body: tuple[Any, ...], deadline: float
+        self,
+        router: dbus.Router,
+        method: str,
+        sig: str | None,
+        body: tuple[Any, ...],
+        deadline: float,
     ) -> Any:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise NotifyError(self._timeout_message())
-        msg = new_method_call(_NOTIFICATIONS, method, sig, body)
+        msg = new_method_call(dbus.NOTIFICATIONS, method, sig, body)
         try:
             reply = router.send_and_get_reply(msg, timeout=remaining)
         except TimeoutError:
@@ -317,7 +197,7 @@ class DesktopNotifier:
     def _timeout_message(self) -> str:
         return f"the notification server did not answer within {self.timeout:g}s"
 
-    def _capabilities(self, router: _Router, deadline: float) -> frozenset[str]:
+    def _capabilities(self, router: dbus.Router, deadline: float) -> frozenset[str]:
         cached = self._caps
         if cached is not None:
             return cached[1]
@@ -326,7 +206,7 @@ class DesktopNotifier:
         self._caps = (str(reply.header.fields.get(HeaderFields.sender, "")), caps)
         return caps
 
-    def _notify(self, router: _Router, nudge: Nudge, deadline: float) -> None:
+    def _notify(self, router: dbus.Router, nudge: Nudge, deadline: float) -> None:
         caps = self._capabilities(router, deadline)
         body = html.escape(nudge.body, quote=False) if "body-markup" in caps else nudge.body
         shown_actions = tuple(
@@ -363,7 +243,7 @@ class DesktopNotifier:
                     del self._latest[old.followup_id]
         log.debug("desktop notification %d shown for %s", notification_id, nudge.followup_id)
 
-    def send(self, nudge: Nudge) -> None:
+    def send(self, nudge: Nudge) -> Delivery:
         """Show *nudge*; :class:`NotifyError` when that fails within ``timeout``.
 
         Without a running :meth:`listen`, the connection is closed again afterwards
@@ -378,12 +258,13 @@ class DesktopNotifier:
                 finally:
                     if not self._listeners:
                         self._drop(router)
-                return
+                return Delivery(self.name)  # notifications have no threads
             except (RouterClosed, OSError) as exc:
                 # The bus went away under an old connection: reconnect once.
                 self._drop(router)
                 if attempt == 2 or time.monotonic() >= deadline:
                     raise NotifyError(f"lost the D-Bus session bus: {type(exc).__name__}") from None
+        raise AssertionError("not reached: the second attempt returns or raises")
 
     # listening ---------------------------------------------------------------------
 
@@ -448,9 +329,9 @@ class DesktopNotifier:
                 continue
             inbox: queue.Queue[Any] = queue.Queue(maxsize=256)
             try:
-                with router.filter(_LOCAL_RULE, queue=inbox):
+                with router.filter(dbus.LOCAL_RULE, queue=inbox):
                     reply = router.send_and_get_reply(
-                        message_bus.AddMatch(_BUS_RULE), timeout=self.timeout
+                        message_bus.AddMatch(dbus.BUS_RULE), timeout=self.timeout
                     )
                     if reply.header.message_type == MessageType.error:
                         raise NotifyError("the session bus refused the match rule")
@@ -471,95 +352,3 @@ class DesktopNotifier:
                 if not router.alive:
                     with contextlib.suppress(Exception):
                         self._drop(router)
-
-
-# --- a user's command -----------------------------------------------------------
-
-
-class CommandNotifier:
-    """Runs the user's command (no shell) with the nudge as JSON on stdin.
-
-    Environment: ``FOLLOWUPD_ID`` and ``FOLLOWUPD_KIND`` are added. Errors name
-    the program (``argv[0]``) only: arguments may hold tokens, stdin holds the body.
-    """
-
-    name = "command"
-
-    def __init__(self, argv: Sequence[str], timeout: float = 10.0) -> None:
-        if not argv or not argv[0]:
-            raise ValueError("the notify command is empty")
-        if isinstance(argv, str):
-            raise TypeError("argv must be a list of arguments, not a string")
-        self.argv = list(argv)
-        self.timeout = timeout
-
-    @property
-    def program(self) -> str:
-        return self.argv[0]
-
-    def send(self, nudge: Nudge) -> None:
-        data = json.dumps(nudge_to_json(nudge), ensure_ascii=False, default=str).encode()
-        env = dict(os.environ, FOLLOWUPD_ID=nudge.followup_id, FOLLOWUPD_KIND=nudge.kind)
-        try:
-            proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=env,
-                start_new_session=True,  # its own process group, killed whole on timeout
-            )
-        except FileNotFoundError:
-            raise NotifyError(f"notify command not found: {self.program}") from None
-        except OSError as exc:
-            raise NotifyError(
-                f"cannot run notify command {self.program}: {exc.strerror or exc}"
-            ) from None
-        try:
-            _, err = proc.communicate(data, timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self._kill(proc)
-            raise NotifyError(
-                f"notify command {self.program} did not finish within {self.timeout:g}s"
-            ) from None
-        if proc.returncode != 0:
-            detail = err.decode("utf-8", "replace")[-2000:].strip() or None
-            if proc.returncode < 0:
-                what = f"was killed by signal {-proc.returncode}"
-            else:
-                what = f"exited with status {proc.returncode}"
-            raise NotifyError(f"notify command {self.program} {what}", detail=detail)
-
-    @staticmethod
-    def _kill(proc: subprocess.Popen[bytes]) -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            proc.kill()
-        try:
-            proc.communicate(timeout=2)
-        except subprocess.TimeoutExpired:
-            # A grandchild left the group and holds the pipe: stop reading.
-            for pipe in (proc.stdin, proc.stderr):
-                if pipe is not None:
-                    pipe.close()
-            proc.wait()
-
-
-# --- tests ----------------------------------------------------------------------
-
-
-class InMemoryNotifier:
-    """Records nudges; raises *fail* instead when set (for tests)."""
-
-    def __init__(self, name: str = "memory", *, fail: NotifyError | None = None) -> None:
-        self.name = name
-        self.fail = fail
-        self.sent: list[Nudge] = []
-        self._lock = threading.Lock()
-
-    def send(self, nudge: Nudge) -> None:
-        if self.fail is not None:
-            raise self.fail
-        with self._lock:
-            self.sent.append(nudge)
