@@ -14,6 +14,8 @@ import pytest
 
 from followupd.adapters.fakes import FakeMailbox
 from followupd.adapters.notify.email import EmailNotifier
+from followupd.adapters.notify.memory import InMemoryNotifier
+from followupd.adapters.notify.registry import NotifierRegistry
 from followupd.core.model import State
 from followupd.core.nudges import reply_command
 from followupd.engine import Engine
@@ -213,6 +215,33 @@ class TestAnswers:
         assert world.mailbox.counts()["gmail.users.drafts.send"] == 1
         (confirmation,) = [b for b in world.ours(fu.nudge_thread_id) if b.startswith("followupd:")]
         assert "late" in confirmation and "has passed" in confirmation
+
+
+class EmailAndDesktopWorld(EmailWorld):
+    """Email plus a desktop channel (the in-memory twin named "desktop")."""
+
+    def __init__(self, tmp_path: Path, config: Any) -> None:
+        super().__init__(tmp_path, config)
+        self.notifier = InMemoryNotifier("desktop")
+
+    def engine(self) -> Engine:
+        engine = super().engine()
+        engine.notifiers = NotifierRegistry([*engine.notifiers, self.notifier])
+        return engine
+
+
+def test_only_the_email_channel_answers_an_email_approval(tmp_path: Path) -> None:
+    world = EmailAndDesktopWorld(tmp_path, reply_approval_config())
+    fu = drafted(world)
+    assert [n.kind for n in world.notifier.sent] == ["draft_ready"]
+    assert world.notifier.sent[0].thread_id is None  # the thread did not exist yet
+    world.clock.set(DRAFTED_AT + timedelta(minutes=5))
+    world.answer(fu.nudge_thread_id, "send")
+    world.at(DRAFTED_AT + timedelta(minutes=6))
+    assert world.only().state is State.APPROVED
+    confirmations = [b for b in world.ours(fu.nudge_thread_id) if b.startswith("followupd:")]
+    assert len(confirmations) == 1
+    assert [n.kind for n in world.notifier.sent] == ["draft_ready"]
 
 
 class TestNeverActsOnOthers:
