@@ -236,9 +236,9 @@ def build_engine(endpoint: str, workdir: Path, calendars: list[str] | None = Non
     from followupd.adapters.google_auth import scopes_for
     from followupd.adapters.google_clients import GoogleClients
     from followupd.adapters.store import Store
+    from followupd.adapters.templates import TemplateStore
     from followupd.core import timing
     from followupd.engine import Engine
-    from followupd.template_store import TemplateStore
 
     config = bench_config(endpoint, calendars)
     credentials = oauth_login(endpoint, [s.scope for s in scopes_for(config)])

@@ -58,11 +58,11 @@ def rss_floor() -> int:
 
 
 BREAKDOWN = (
-    ("click and the CLI", "import followupd.cli, followupd.cli_extra"),
+    ("click and the CLI", "import followupd.cli"),
     ("the config (pydantic stays in a child process)", "import followupd.config"),
     ("APScheduler", "import apscheduler.schedulers.background, apscheduler.executors.pool"),
     ("Jinja2", "import jinja2"),
-    ("the rest of followupd", "import followupd.engine, followupd.daemon, followupd.app"),
+    ("the rest of followupd", "import followupd.engine, followupd.daemon, followupd.app.wiring"),
 )
 
 

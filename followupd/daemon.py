@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
-import fcntl
 import logging
 import os
 import random
@@ -22,11 +21,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from followupd import paths
 from followupd.adapters import systemd
 from followupd.adapters.store import Store
+from followupd.app import status
+from followupd.app.lock import InstanceLock
+from followupd.app.status import AuthState
 from followupd.core.settings import Config
 from followupd.errors import (
     AuthError,
@@ -48,47 +50,6 @@ BACKOFF_MAX = timedelta(minutes=30)
 
 class AlreadyRunning(FollowupdError):
     exit_code = 75  # EX_TEMPFAIL
-
-
-class InstanceLock:
-    """One daemon per state directory: an flock on state/daemon.lock."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "daemon.lock"
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> bool:
-        paths.ensure_private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        handle = os.fdopen(fd, "r+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
-        return True
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def holder_pid(self) -> int | None:
-        """The running daemon's pid, or None when nobody holds the lock."""
-        if not self.path.exists():
-            return None
-        if self.acquire():
-            self.release()
-            return None
-        try:
-            return int(self.path.read_text().strip() or 0) or None
-        except (OSError, ValueError):
-            return None
 
 
 def _return_freed_memory() -> None:
@@ -134,7 +95,7 @@ def slept(last_wall: float, last_mono: float, wall: float, mono: float) -> float
 
 
 class Daemon:
-    def __init__(self, config_path: Path, config: Config, *, once: bool = False) -> None:
+    def __init__(self, config_path: Path, config: Config) -> None:
         self.config_path = config_path
         self.config = config
         self.state_dir = paths.state_dir()
@@ -182,11 +143,8 @@ class Daemon:
         # `kill -USR2 PID` prints every thread's stack to the log: for hung-daemon reports.
         faulthandler.register(signal.SIGUSR2, all_threads=True)
         self.store = Store(self.state_dir / "state.db")
-        self.store.set_meta("daemon_pid", str(os.getpid()))
-        self.store.set_meta("daemon_started", datetime.now(UTC).isoformat())
         # What `status` reports of the running daemon (the file may have changed since).
-        self.store.set_meta("daemon_mode", self.config.mode)
-        self.store.set_meta("config_error", "")
+        status.record_started(self.store, os.getpid(), self.config.mode)
         try:
             # The listener first: the first cycle (at once, in the worker) must build
             # its engine with this notifier, or the buttons of the notifications it
@@ -206,7 +164,7 @@ class Daemon:
             finished = self._busy.acquire(timeout=STOP_GRACE)
             if self._desktop is not None:
                 self._desktop.close()
-            self.store.set_meta("daemon_pid", "")
+            status.record_stopped(self.store)
             self.store.close()
             self.lock.release()
             if not finished:
@@ -351,7 +309,7 @@ class Daemon:
             )
             if old:
                 self._remove_job(old)
-        (store or self.store).set_meta("next_poll", run_at.isoformat())
+        status.record_next_poll(store or self.store, run_at)
 
     def _remove_job(self, job_id: str) -> None:
         from apscheduler.jobstores.base import JobLookupError
@@ -369,14 +327,13 @@ class Daemon:
             log.error("%s", message)
             # Its own key: a successful cycle clears last_error, not this.
             with self.store.transaction():
-                self.store.set_meta("config_error", message)
+                status.record_reload(self.store, mode=None, config_error=message)
                 self.store.record(datetime.now(UTC), None, "error", message)
             systemd.status("config reload refused: see `followupd status`")
             return
         self.config = new
         with self.store.transaction():
-            self.store.set_meta("config_error", "")
-            self.store.set_meta("daemon_mode", new.mode)
+            status.record_reload(self.store, mode=new.mode)
         self._submit("reload", self._job_rebuild)
         log.info("config reloaded from %s", self.config_path)
 
@@ -388,12 +345,12 @@ class Daemon:
 
     def _get_engine(self) -> Any:
         # `followupd login` stamps the state: new credentials mean a new engine.
-        login = self._worker_store().get_meta("login_at")
+        login = status.read_login_stamp(self._worker_store())
         if self._engine is not None and login != self._engine_login:
             log.info("a new login was saved: using it")
             self._engine = None
         if self._engine is None:
-            from followupd.app import build_engine
+            from followupd.app.wiring import build_engine
 
             self._engine = build_engine(
                 self.config, store=self._worker_store(), desktop=self._desktop, sleep=self._pause
@@ -415,17 +372,15 @@ class Daemon:
         # "Sync now" requests this attempt answers (the cycle marks them done, unless
         # it cannot start; later ones stay open and wake the main loop again).
         asked = [rid for rid, fu_id, _, _ in store.open_requests() if not fu_id]
-        error_before = store.get_meta("last_error")
+        error_before = status.read_last_error(store)
         try:
             engine = self._get_engine()
             report = engine.cycle()
             self._failures = 0
             self._hold_until = datetime.min.replace(tzinfo=UTC)
-            if store.get_meta("auth_state") not in ("ok", ""):
+            if status.read_auth_state(store) not in (AuthState.OK, None):
                 log.info("the login works again")
-            store.set_meta("auth_state", "ok")
-            store.set_meta("auth_error", "")
-            store.set_meta("last_error", "")
+            status.record_cycle_ok(store)
             systemd.status(f"ok; last sync {datetime.now(UTC):%H:%M:%S} UTC")
             if report.new_followups or report.drafts_created or report.sent:
                 log.info(
@@ -440,7 +395,7 @@ class Daemon:
             self._engine = None
             self._failures += 1
             delay = backoff_delay(self._failures, None, self._rng)
-            self._auth_problem(store, "keyring_unavailable", str(exc))
+            self._auth_problem(store, AuthState.KEYRING_UNAVAILABLE, str(exc))
         except AuthError as exc:
             from followupd.adapters.google_clients import TokenRefused
 
@@ -448,18 +403,18 @@ class Daemon:
             # (which pokes the daemon), so once an hour is enough.
             self._engine = None
             delay = AUTH_RETRY.total_seconds()
-            state = "refused" if isinstance(exc, TokenRefused) else "error"
+            state = AuthState.REFUSED if isinstance(exc, TokenRefused) else AuthState.ERROR
             self._auth_problem(store, state, str(exc))
         except GoogleUnavailable as exc:
             self._failures += 1
             delay = backoff_delay(self._failures, getattr(exc, "retry_after", None), self._rng)
-            store.set_meta("last_error", f"Google unreachable: {exc}")
+            status.record_error(store, f"Google unreachable: {exc}")
             log.warning("Google unreachable (%s); retrying in %.0fs", exc, delay)
             systemd.status(f"Google unreachable; retrying in {delay:.0f}s")
         except FollowupdError as exc:
             self._failures += 1
             delay = backoff_delay(self._failures, None, self._rng)
-            store.set_meta("last_error", str(exc))
+            status.record_error(store, str(exc))
             log.error("%s", exc)
         except Stopping:
             raise
@@ -467,13 +422,13 @@ class Daemon:
             self._failures += 1
             delay = backoff_delay(self._failures, None, self._rng)
             log.exception("unexpected error in a cycle; retrying in %.0fs", delay)
-            store.set_meta("last_error", "unexpected error (see the log)")
+            status.record_error(store, "unexpected error (see the log)")
         finally:
-            error = store.get_meta("last_error")
+            error = status.read_last_error(store)
             if error and error != error_before:  # `status` lists the recent ones
                 store.record(datetime.now(UTC), None, "error", error)
             if not self.stop_event.is_set():  # stopping: nothing more to plan
-                if self._failures or store.get_meta("auth_state") not in ("ok", ""):
+                if self._failures or status.read_auth_state(store) not in (AuthState.OK, None):
                     self._hold_until = datetime.now(UTC) + timedelta(seconds=delay)
                 if asked and self._engine is None:
                     with store.transaction():
@@ -516,25 +471,23 @@ class Daemon:
 
     def _apply_requests_offline(self, store: Store) -> None:
         """Without a working login, decisions are still recorded (no Google needed)."""
-        from followupd.requests import apply_open_requests
+        from followupd.app.requests import apply_open_requests
 
         apply_open_requests(store, self.config, lambda: datetime.now(UTC))
 
-    def _auth_problem(self, store: Store, state: str, message: str) -> None:
+    def _auth_problem(self, store: Store, state: AuthState, message: str) -> None:
         """state: "refused" (Google refused the token), "keyring_unavailable", or
         "error" (not logged in, a saved login that does not fit the config)."""
-        first = store.get_meta("auth_state") != state
-        store.set_meta("auth_state", state)
-        store.set_meta("auth_error", message)
-        store.set_meta("last_error", message)
-        if state == "keyring_unavailable":
+        first = status.read_auth_state(store) is not state
+        status.record_auth_problem(store, state, message)
+        if state is AuthState.KEYRING_UNAVAILABLE:
             title = "followupd cannot read your login from the keyring"
             systemd.status("keyring unavailable: see `followupd status`")
             log.error("cannot use the keyring: %s", message)
         else:
             title = "followupd needs you to log in again"
             systemd.status("login needed: run `followupd login`")
-            what = "Google refused the login" if state == "refused" else "cannot log in"
+            what = "Google refused the login" if state is AuthState.REFUSED else "cannot log in"
             log.error("%s: %s", what, message)
         if first:
             from followupd.adapters.notify.base import NotifyError

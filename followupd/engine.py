@@ -17,6 +17,8 @@ from followupd.adapters.gmail import Mailbox, MessageMeta, SendUncertain, normal
 from followupd.adapters.notify.base import Notifier, NotifyError
 from followupd.adapters.notify.registry import NotifierRegistry
 from followupd.adapters.store import Store
+from followupd.adapters.templates import TemplateStore
+from followupd.app.requests import apply_open_requests, apply_request
 from followupd.core import lifecycle, timing
 from followupd.core.compose import (
     TemplateProblem,
@@ -34,8 +36,6 @@ from followupd.core.nudges import compose_nudge, reply_command
 from followupd.core.proofread import proofread, release_dictionary
 from followupd.core.settings import Config
 from followupd.errors import FollowupdError
-from followupd.requests import apply_open_requests, apply_request
-from followupd.template_store import TemplateStore
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,6 @@ def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / APP
 
 
-def cache_dir() -> Path:
-    return _xdg("XDG_CACHE_HOME", ".cache") / APP
-
-
 def default_config_path() -> Path:
     return config_dir() / "config.toml"
 

@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from followupd import paths
-from followupd.adapters import service
+from followupd.adapters.service import inspection, manager
+from followupd.adapters.service import install as installer
+from followupd.adapters.service import unit as service_unit
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "systemd" / "followupd.service.in"
+TEMPLATE = REPO / "followupd" / "data" / "followupd.service.in"
 MAX_EXPOSURE = 2.0
 
 
@@ -70,7 +72,7 @@ def analyze(args: list[str], runtime: Path) -> subprocess.CompletedProcess[str]:
 
 def write_unit(directory: Path, exec_start: list[str]) -> Path:
     unit = directory / "followupd.service"
-    unit.write_text(service.render_unit(exec_start))
+    unit.write_text(service_unit.render_unit(exec_start))
     unit.chmod(0o644)  # systemd warns about world-writable or executable units
     return unit
 
@@ -121,7 +123,7 @@ class FakeRunner:
 def linger_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "linger"
     d.mkdir()
-    monkeypatch.setattr(service, "LINGER_DIR", d)
+    monkeypatch.setattr(manager, "LINGER_DIR", d)
     return d
 
 
@@ -131,13 +133,13 @@ NO_BUS = (1, "", "Failed to connect to bus: No medium found\n")
 # --- the template -------------------------------------------------------------------
 
 
-def test_template_file_matches_the_packaged_copy() -> None:
-    assert TEMPLATE.read_text() == service.UNIT_TEMPLATE
-    assert service.UNIT_TEMPLATE.count("@EXEC_START@") == 1
+def test_the_unit_template_is_read_from_package_data() -> None:
+    assert TEMPLATE.read_text() == service_unit.unit_template()
+    assert service_unit.unit_template().count("@EXEC_START@") == 1
 
 
 def test_template_has_the_required_settings() -> None:
-    d = directives(service.UNIT_TEMPLATE)
+    d = directives(service_unit.unit_template())
     expected = {
         "Service.Type": ["notify"],
         "Service.NotifyAccess": ["main"],
@@ -192,11 +194,11 @@ def test_unit_verifies_cleanly(tmp_path: Path, runtime_dir: Path) -> None:
 
 def test_verify_would_catch_a_mistake(tmp_path: Path, runtime_dir: Path) -> None:
     # Proves the empty-stderr check above is meaningful.
-    text = service.render_unit([sys.executable, "-m", "followupd", "run"])
+    text = service_unit.render_unit([sys.executable, "-m", "followupd", "run"])
     unit = tmp_path / "followupd.service"
     unit.write_text(text.replace("NotifyAccess=main", "NotifyAcess=main"))
     assert analyze(["verify", str(unit)], runtime_dir).stderr != ""
-    unit.write_text(service.render_unit(["/nonexistent/followupd", "run"]))
+    unit.write_text(service_unit.render_unit(["/nonexistent/followupd", "run"]))
     assert analyze(["verify", str(unit)], runtime_dir).stderr != ""
 
 
@@ -223,7 +225,7 @@ def test_quoted_exec_start_verifies(tmp_path: Path, runtime_dir: Path) -> None:
 
 def test_installed_unit_verifies(xdg: Path, runtime_dir: Path, linger_off: Path) -> None:
     runner = FakeRunner()
-    service.install([sys.executable, "-m", "followupd", "run"], runner=runner)
+    installer.install([sys.executable, "-m", "followupd", "run"], runner=runner)
     unit = xdg / "config" / "systemd" / "user" / "followupd.service"
     assert unit.is_file()
     proc = analyze(["verify", str(unit)], runtime_dir)
@@ -252,11 +254,11 @@ def test_installed_unit_verifies(xdg: Path, runtime_dir: Path, linger_off: Path)
     ],
 )
 def test_quote_exec_arg(arg: str, quoted: str) -> None:
-    assert service.quote_exec_arg(arg) == quoted
+    assert service_unit.quote_exec_arg(arg) == quoted
 
 
 def test_render_unit_places_the_command() -> None:
-    text = service.render_unit(["/opt/fu/bin/followupd", "--config", "/c d.toml", "run"])
+    text = service_unit.render_unit(["/opt/fu/bin/followupd", "--config", "/c d.toml", "run"])
     assert 'ExecStart=/opt/fu/bin/followupd --config "/c d.toml" run\n' in text
     assert "@EXEC_START@" not in text
 
@@ -264,7 +266,7 @@ def test_render_unit_places_the_command() -> None:
 @pytest.mark.parametrize("bad", [[], ["followupd", "run"], ["/bin/x", "a\0b"]])
 def test_render_unit_rejects(bad: list[str]) -> None:
     with pytest.raises(ValueError):
-        service.render_unit(bad)
+        service_unit.render_unit(bad)
 
 
 # --- default_exec_start ---------------------------------------------------------------
@@ -286,7 +288,7 @@ def test_exec_start_from_a_venv_script(
 ) -> None:
     prefix = fake_prefix(tmp_path, monkeypatch, script=True)
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert service.default_exec_start() == [str(prefix.resolve() / "bin" / "followupd"), "run"]
+    assert service_unit.default_exec_start() == [str(prefix.resolve() / "bin" / "followupd"), "run"]
 
 
 def test_exec_start_resolves_a_pipx_symlink(
@@ -297,7 +299,7 @@ def test_exec_start_resolves_a_pipx_symlink(
     local_bin.mkdir(parents=True)
     (local_bin / "followupd").symlink_to(prefix / "bin" / "followupd")
     monkeypatch.setattr(shutil, "which", lambda name: str(local_bin / "followupd"))
-    assert service.default_exec_start() == [str(prefix.resolve() / "bin" / "followupd"), "run"]
+    assert service_unit.default_exec_start() == [str(prefix.resolve() / "bin" / "followupd"), "run"]
 
 
 def test_exec_start_ignores_a_foreign_script(
@@ -309,7 +311,7 @@ def test_exec_start_ignores_a_foreign_script(
     other.write_text("#!/bin/sh\n")
     other.chmod(0o755)
     monkeypatch.setattr(shutil, "which", lambda name: str(other))
-    assert service.default_exec_start() == [sys.executable, "-m", "followupd", "run"]
+    assert service_unit.default_exec_start() == [sys.executable, "-m", "followupd", "run"]
 
 
 def test_exec_start_config_option(
@@ -317,22 +319,22 @@ def test_exec_start_config_option(
 ) -> None:
     fake_prefix(tmp_path, monkeypatch, script=False)
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert service.default_exec_start(paths.default_config_path())[-1] == "run"
-    assert "--config" not in service.default_exec_start(paths.default_config_path())
+    assert service_unit.default_exec_start(paths.default_config_path())[-1] == "run"
+    assert "--config" not in service_unit.default_exec_start(paths.default_config_path())
     custom = tmp_path / "work.toml"
-    cmd = service.default_exec_start(custom)
+    cmd = service_unit.default_exec_start(custom)
     assert cmd[-3:] == ["--config", str(custom), "run"]
     monkeypatch.chdir(tmp_path)
-    assert service.default_exec_start("rel.toml")[-2] == str(tmp_path / "rel.toml")
+    assert service_unit.default_exec_start("rel.toml")[-2] == str(tmp_path / "rel.toml")
 
 
 def test_unit_path_honours_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    assert service.unit_path() == tmp_path / "cfg" / "systemd" / "user" / "followupd.service"
+    assert service_unit.unit_path() == tmp_path / "cfg" / "systemd" / "user" / "followupd.service"
     monkeypatch.delenv("XDG_CONFIG_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     expected = tmp_path / "home" / ".config" / "systemd" / "user" / "followupd.service"
-    assert service.unit_path() == expected
+    assert service_unit.unit_path() == expected
 
 
 # --- install / uninstall ---------------------------------------------------------------
@@ -343,9 +345,9 @@ CMD = [sys.executable, "-m", "followupd", "run"]
 
 def test_install_writes_reloads_enables(xdg: Path, linger_off: Path) -> None:
     runner = FakeRunner()
-    lines = service.install(CMD, runner=runner)
-    unit = service.unit_path()
-    assert unit.read_text() == service.render_unit(CMD)
+    lines = installer.install(CMD, runner=runner)
+    unit = service_unit.unit_path()
+    assert unit.read_text() == service_unit.render_unit(CMD)
     assert unit.stat().st_mode & 0o777 == 0o644
     assert runner.calls == [
         ["systemctl", "--user", "daemon-reload"],
@@ -360,17 +362,17 @@ def test_install_writes_reloads_enables(xdg: Path, linger_off: Path) -> None:
 
 
 def test_install_with_linger_on(xdg: Path, linger_off: Path) -> None:
-    user = service._user()
+    user = manager.current_user()
     assert user
     (linger_off / user).touch()
-    lines = service.install(CMD, runner=FakeRunner())
+    lines = installer.install(CMD, runner=FakeRunner())
     assert not any("enable-linger" in line for line in lines)
-    assert service.inspect(runner=FakeRunner()).linger is True
+    assert inspection.inspect(runner=FakeRunner()).linger is True
 
 
 def test_install_without_enable(xdg: Path, linger_off: Path) -> None:
     runner = FakeRunner()
-    lines = service.install(CMD, enable=False, runner=runner)
+    lines = installer.install(CMD, enable=False, runner=runner)
     assert runner.calls == [["systemctl", "--user", "daemon-reload"]]
     assert any("systemctl --user enable --now followupd.service" in line for line in lines)
 
@@ -383,8 +385,8 @@ def test_install_without_enable(xdg: Path, linger_off: Path) -> None:
 def test_install_without_systemd_still_writes_the_unit(
     xdg: Path, linger_off: Path, runner: FakeRunner
 ) -> None:
-    lines = service.install(CMD, runner=runner)
-    assert service.unit_path().is_file()
+    lines = installer.install(CMD, runner=runner)
+    assert service_unit.unit_path().is_file()
     text = "\n".join(lines)
     assert "systemctl --user daemon-reload" in text
     assert "systemctl --user enable --now followupd.service" in text
@@ -395,24 +397,24 @@ def test_install_when_start_fails(xdg: Path, linger_off: Path) -> None:
     runner = FakeRunner(
         {"enable --now followupd.service": (1, "", "Job for followupd.service failed.\n")}
     )
-    text = "\n".join(service.install(CMD, runner=runner))
+    text = "\n".join(installer.install(CMD, runner=runner))
     assert "Could not enable or start followupd.service: Job for followupd.service failed." in text
     assert "journalctl --user -u followupd.service" in text
 
 
 def test_reinstall_unchanged_and_changed(xdg: Path, linger_off: Path) -> None:
-    service.install(CMD, runner=FakeRunner())
+    installer.install(CMD, runner=FakeRunner())
     again = FakeRunner()
-    assert any(line.startswith("Unit unchanged") for line in service.install(CMD, runner=again))
+    assert any(line.startswith("Unit unchanged") for line in installer.install(CMD, runner=again))
     assert ["systemctl", "--user", "try-restart", "followupd.service"] not in again.calls
     changed = FakeRunner()
-    lines = service.install([*CMD[:-1], "--config", "/etc/fu.toml", "run"], runner=changed)
+    lines = installer.install([*CMD[:-1], "--config", "/etc/fu.toml", "run"], runner=changed)
     assert any(line.startswith("Updated") for line in lines)
     assert changed.calls[-1] == ["systemctl", "--user", "try-restart", "followupd.service"]
 
 
 def test_install_warns_about_tmp_config(xdg: Path, linger_off: Path) -> None:
-    lines = service.install([*CMD[:-1], "--config", "/tmp/x.toml", "run"], runner=FakeRunner())
+    lines = installer.install([*CMD[:-1], "--config", "/tmp/x.toml", "run"], runner=FakeRunner())
     assert any("private /tmp" in line for line in lines)
 
 
@@ -425,27 +427,27 @@ def test_install_with_real_systemctl_and_no_user_manager(
     # so this never touches the real user session of whoever runs the tests.
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime_dir))
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    lines = service.install(CMD)
-    assert service.unit_path().is_file()
+    lines = installer.install(CMD)
+    assert service_unit.unit_path().is_file()
     assert any("Could not" in line for line in lines), lines
     assert any("systemctl --user enable --now" in line for line in lines)
-    info = service.inspect()
+    info = inspection.inspect()
     assert info.unit_installed and info.active is None
     assert any("Cannot reach the systemd user manager" in p for p in info.problems)
 
 
 def test_uninstall(xdg: Path, linger_off: Path) -> None:
-    service.install(CMD, runner=FakeRunner())
+    installer.install(CMD, runner=FakeRunner())
     runner = FakeRunner()
-    lines = service.uninstall(runner=runner)
+    lines = installer.uninstall(runner=runner)
     assert runner.calls == [
         ["systemctl", "--user", "disable", "--now", "followupd.service"],
         ["systemctl", "--user", "daemon-reload"],
     ]
-    assert not service.unit_path().exists()
+    assert not service_unit.unit_path().exists()
     assert any(line.startswith("Removed") for line in lines)
     # Twice is fine.
-    lines = service.uninstall(runner=FakeRunner(missing=True))
+    lines = installer.uninstall(runner=FakeRunner(missing=True))
     assert any("No unit file" in line for line in lines)
     assert any("systemctl --user disable --now" in line for line in lines)
 
@@ -454,36 +456,35 @@ def test_uninstall(xdg: Path, linger_off: Path) -> None:
 
 
 def test_inspect_running_service(xdg: Path, linger_off: Path) -> None:
-    service.install(CMD, runner=FakeRunner())
+    installer.install(CMD, runner=FakeRunner())
     runner = FakeRunner(
         {
             "is-enabled followupd.service": (0, "enabled\n", ""),
             "is-active followupd.service": (0, "active\n", ""),
         }
     )
-    info = service.inspect(runner=runner)
-    assert info.unit_installed and info.unit_path == service.unit_path()
+    info = inspection.inspect(runner=runner)
+    assert info.unit_installed and info.unit_path == service_unit.unit_path()
     assert (info.enabled, info.active, info.linger) == (True, True, False)
     assert [p for p in info.problems if "Lingering" not in p] == []
-    assert info.as_dict()["unit_path"] == str(service.unit_path())
 
 
 def test_inspect_stopped_service(xdg: Path, linger_off: Path) -> None:
-    service.install(CMD, runner=FakeRunner())
+    installer.install(CMD, runner=FakeRunner())
     runner = FakeRunner(
         {
             "is-enabled followupd.service": (1, "disabled\n", ""),
             "is-active followupd.service": (3, "failed\n", ""),
         }
     )
-    info = service.inspect(runner=runner)
+    info = inspection.inspect(runner=runner)
     assert (info.enabled, info.active) == (False, False)
     assert any("not enabled" in p for p in info.problems)
     assert any("not running" in p for p in info.problems)
 
 
 def test_inspect_nothing_installed(xdg: Path, linger_off: Path) -> None:
-    info = service.inspect(runner=FakeRunner(missing=True))
+    info = inspection.inspect(runner=FakeRunner(missing=True))
     assert not info.unit_installed
     assert info.enabled is None and info.active is None
     assert any("followupd service install" in p for p in info.problems)
@@ -495,23 +496,23 @@ def test_inspect_stale_or_broken_unit(xdg: Path, linger_off: Path, tmp_path: Pat
     exe.parent.mkdir()
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
-    service.install([str(exe), "run"], runner=FakeRunner())
+    installer.install([str(exe), "run"], runner=FakeRunner())
     ok = FakeRunner(
         {
             "is-enabled followupd.service": (0, "enabled\n", ""),
             "is-active followupd.service": (0, "active\n", ""),
         }
     )
-    assert not [p for p in service.inspect(runner=ok).problems if "Lingering" not in p]
-    unit = service.unit_path()
+    assert not [p for p in inspection.inspect(runner=ok).problems if "Lingering" not in p]
+    unit = service_unit.unit_path()
     unit.write_text(unit.read_text().replace("WatchdogSec=60", "WatchdogSec=600"))
-    assert any("differs" in p for p in service.inspect(runner=ok).problems)
+    assert any("differs" in p for p in inspection.inspect(runner=ok).problems)
     exe.unlink()
-    assert any("not there any more" in p for p in service.inspect(runner=ok).problems)
+    assert any("not there any more" in p for p in inspection.inspect(runner=ok).problems)
 
 
 def test_program_path_is_literal_but_arguments_are_escaped() -> None:
-    text = service.render_unit(["/opt/$x 1%/followupd", "--config", "/c/$y.toml", "run"])
+    text = service_unit.render_unit(["/opt/$x 1%/followupd", "--config", "/c/$y.toml", "run"])
     assert 'ExecStart="/opt/$x 1%%/followupd" --config "/c/$$y.toml" run\n' in text
 
 
@@ -522,11 +523,11 @@ def test_inspect_reads_back_an_odd_program_path(
     exe.parent.mkdir()
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
-    service.install([str(exe), "run"], runner=FakeRunner())
+    installer.install([str(exe), "run"], runner=FakeRunner())
     ok = FakeRunner(
         {
             "is-enabled followupd.service": (0, "enabled\n", ""),
             "is-active followupd.service": (0, "active\n", ""),
         }
     )
-    assert [p for p in service.inspect(runner=ok).problems if "Lingering" not in p] == []
+    assert [p for p in inspection.inspect(runner=ok).problems if "Lingering" not in p] == []

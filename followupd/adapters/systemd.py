@@ -79,11 +79,6 @@ def stopping(status: str | None = None) -> bool:
     return sd_notify(msg)
 
 
-def extend_timeout(seconds: float) -> bool:
-    """Ask for more time to start or stop (``EXTEND_TIMEOUT_USEC``)."""
-    return sd_notify(f"EXTEND_TIMEOUT_USEC={max(0, int(seconds * 1_000_000))}")
-
-
 def watchdog_interval() -> float | None:
     """Seconds between watchdog pings (half of ``WatchdogSec``), or None when off.
 

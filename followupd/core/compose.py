@@ -1,6 +1,6 @@
 """Templates: their file format, the context they see, rendering and choosing one.
 
-Pure: no I/O (template_store.py reads the files), no Google imports.
+Pure: no I/O (followupd.adapters.templates reads the files), no Google imports.
 
 Template file format (`NAME.j2`, UTF-8)
 ======================================

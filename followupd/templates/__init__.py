@@ -1,5 +1,5 @@
 """Built-in follow-up templates, one `NAME.j2` file each (format: followupd.core.compose).
 
 A file of the same name in the user's template directory replaces a built-in;
-followupd.template_store reads both.
+followupd.adapters.templates reads both.
 """

@@ -17,7 +17,6 @@ import pytest
 from click.testing import CliRunner, Result
 from e2e.conftest import Home, interview_event, wait_for
 
-import followupd.cli_extra  # noqa: F401  (registers check, demo, service, templates, preview)
 from followupd import config as config_mod
 from followupd.cli import cli
 from followupd.sandbox import Sandbox

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import followupd.cli_extra  # noqa: F401  (registers the extra commands)
 from followupd.cli import cli
 
 # (config text, key, what the message must say)

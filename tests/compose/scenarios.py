@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from followupd.adapters.templates import TemplateStore
 from followupd.core.compose import TemplateSource, build_context
 from followupd.core.model import Person
 from followupd.core.settings import ProfileSettings
-from followupd.template_store import TemplateStore
 
 ZONE = ZoneInfo("Europe/Berlin")
 # Tuesday 5 March 2024, 16:30 in Berlin; the interviews were this afternoon.

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from followupd.adapters.templates import TemplateStore, resolve_template_dir
 from followupd.core.compose import BUILTIN_NAMES, TemplateProblem, render
 from followupd.errors import TemplateError
-from followupd.template_store import TemplateStore, resolve_template_dir
 
 from .scenarios import SCENARIOS, make_context
 
@@ -30,7 +30,7 @@ class TestBuiltins:
         assert store.names() == sorted(BUILTIN_NAMES)
         for name in BUILTIN_NAMES:
             source = store.source(name)
-            assert store.is_builtin(name) and not store.is_overridden(name)
+            assert store.is_builtin(name)
             assert source.path_label == "built-in" and source.text.strip()
 
     def test_missing_directory_is_fine(self, tmp_path: Path) -> None:
@@ -59,7 +59,8 @@ class TestUserDirectory:
         (user_dir / "bad name.j2").write_text("ignored", encoding="utf-8")
         store = TemplateStore(user_dir)
         assert store.names() == sorted([*BUILTIN_NAMES, "agency"])
-        assert store.is_overridden("thank_you") and store.is_builtin("thank_you")
+        assert store.source("thank_you").path_label == str(user_dir / "thank_you.j2")
+        assert store.is_builtin("thank_you")
         assert not store.is_builtin("agency")
         context = make_context(SCENARIOS[0])
         mine = store.source("thank_you")

@@ -12,12 +12,12 @@ from followupd.adapters.fakes import FakeCalendar, FakeMailbox
 from followupd.adapters.gmail import SendUncertain
 from followupd.adapters.notify.memory import InMemoryNotifier
 from followupd.adapters.store import Store
+from followupd.adapters.templates import TemplateStore
 from followupd.config import validate
 from followupd.core.model import State
 from followupd.core.settings import Config
 from followupd.core.timing import FixedClock
 from followupd.engine import Engine
-from followupd.template_store import TemplateStore
 
 ME = "casey@example.com"
 # Monday 2026-11-23 10:00 UTC: an ordinary working week.

@@ -64,8 +64,8 @@ exit 0
 CHECK = """
 import sys
 from pathlib import Path
-import followupd.adapters.service as service
-service.LINGER_DIR = Path(sys.argv.pop(1))
+import followupd.adapters.service.manager as service_manager
+service_manager.LINGER_DIR = Path(sys.argv.pop(1))
 from followupd.cli import main
 main()
 """

@@ -67,10 +67,6 @@ class TemplateStore:
         """Whether followupd ships a template of this name (overridden or not)."""
         return name in BUILTIN_NAMES
 
-    def is_overridden(self, name: str) -> bool:
-        """Whether the user's directory has a file for this name."""
-        return name in self._user_names()
-
     def user_path(self, name: str) -> Path:
         """Where the user's copy of NAME lives (it may not exist yet)."""
         _check_name(name)

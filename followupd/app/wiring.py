@@ -4,35 +4,24 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from followupd import paths
 from followupd.adapters.store import Store
+from followupd.app.state import open_store
 
 if TYPE_CHECKING:
     from followupd.adapters.notify.base import Notifier
+    from followupd.adapters.templates import TemplateStore
     from followupd.core import timing
     from followupd.core.model import FollowUp
     from followupd.core.settings import Config
     from followupd.engine import Engine
-    from followupd.template_store import TemplateStore
-
-log = logging.getLogger(__name__)
-
-
-def state_db() -> Path:
-    return paths.state_dir() / "state.db"
-
-
-def open_store() -> Store:
-    return Store(state_db())
 
 
 def template_store(config: Config) -> TemplateStore:
-    from followupd.template_store import TemplateStore, resolve_template_dir
+    from followupd.adapters.templates import TemplateStore, resolve_template_dir
 
     return TemplateStore(resolve_template_dir(config.drafts.template_dir, paths.config_dir()))
 

@@ -122,43 +122,16 @@ def run_demo(say: Callable[[str], None] = print, limit: float = 55.0) -> int:
 
     started = time.monotonic()
     home = Path(tempfile.mkdtemp(prefix="followupd-demo-"))
-    env = dict(os.environ)
-    env.update(
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_STATE_HOME=str(home / "state"),
-        XDG_CACHE_HOME=str(home / "cache"),
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("FOLLOWUPD_CONFIG", None)
+    env = _demo_env(home)
     sandbox = Sandbox(seed=DEMO_SEED, user_email="casey@example.com", user_name="Casey Candidate")
     sandbox.start()
     say(f"Sandbox Google running at {sandbox.url} (temporary home {home})")
-    secrets = home / "client_secret_demo.json"
-    installed = {
-        "client_id": CLIENT_ID,
-        "client_secret": "demo-secret",
-        "auth_uri": f"{sandbox.url}/o/oauth2/auth",
-        "token_uri": f"{sandbox.url}/token",
-        "redirect_uris": ["http://localhost"],
-    }
-    secrets.write_text(json.dumps({"installed": installed}))
-    config = home / "config" / "followupd" / "config.toml"
-    config.parent.mkdir(parents=True)
-    nudge_log = home / "nudges.jsonl"
-    config.write_text(_config_text(sandbox.url, secrets, nudge_log))
+    secrets, nudge_log = _write_demo_home(home, sandbox.url)
     cmd = [sys.executable, "-m", "followupd"]
     daemon: subprocess.Popen[str] | None = None
     try:
         say("\n1. followupd login (OAuth against the sandbox)")
-        login = subprocess.Popen(
-            [*cmd, "login", "--no-browser", "--client-secrets", str(secrets)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        _play_browser(login, say)
-        if login.wait(timeout=30) != 0:
+        if not _login(cmd, env, secrets, say):
             say("login failed")
             return 1
         say("\n2. followupd run (the real daemon; its log below)")
@@ -166,24 +139,10 @@ def run_demo(say: Callable[[str], None] = print, limit: float = 55.0) -> int:
             [*cmd, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         threading.Thread(target=_relay, args=(daemon, say), daemon=True).start()
-        shown: set[str] = set()
-        nudges_seen = 0
-        noted = False
-        while time.monotonic() - started < limit:
-            if not noted:
-                noted = _add_note_before_the_end(cmd, env, say)
-            for draft in sandbox.drafts():
-                if draft["id"] in shown:
-                    continue
-                shown.add(draft["id"])
-                _show_draft(draft, say)
-            nudges_seen = _show_nudges(nudge_log, nudges_seen, say)
-            if len(shown) >= EXPECTED_DRAFTS and nudges_seen >= 2:
-                break
-            if daemon.poll() is not None:
-                say(f"the daemon stopped early (exit {daemon.returncode})")
-                return 1
-            time.sleep(0.5)
+        shown = _watch(daemon, sandbox, cmd, env, nudge_log, say, deadline=started + limit)
+        if shown is None:
+            say(f"the daemon stopped early (exit {daemon.returncode})")
+            return 1
         daemon.terminate()
         code = daemon.wait(timeout=10)
         daemon = None
@@ -192,16 +151,90 @@ def run_demo(say: Callable[[str], None] = print, limit: float = 55.0) -> int:
         say(listing.stdout.rstrip())
         counts = sandbox.counts()
         say(
-            f"\nSummary: {len(shown)} draft(s) in Gmail Drafts for 2 interviews; the "
+            f"\nSummary: {shown} draft(s) in Gmail Drafts for 2 interviews; the "
             "mentor meeting was not an interview; nothing was sent (mode nudge). "
             f"Google calls: {sum(counts.values())}; daemon exit {code}; "
             f"{time.monotonic() - started:.0f}s."
         )
-        return 0 if len(shown) >= EXPECTED_DRAFTS and code == 0 else 1
+        return 0 if shown >= EXPECTED_DRAFTS and code == 0 else 1
     finally:
         if daemon is not None:
             daemon.kill()
         sandbox.stop()
+
+
+def _demo_env(home: Path) -> dict[str, str]:
+    """The environment of the demo's processes: every XDG path inside `home`."""
+    env = dict(os.environ)
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_STATE_HOME=str(home / "state"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("FOLLOWUPD_CONFIG", None)
+    return env
+
+
+def _write_demo_home(home: Path, url: str) -> tuple[Path, Path]:
+    """The OAuth client file and the config; returns (client file, nudge log)."""
+    secrets = home / "client_secret_demo.json"
+    installed = {
+        "client_id": CLIENT_ID,
+        "client_secret": "demo-secret",
+        "auth_uri": f"{url}/o/oauth2/auth",
+        "token_uri": f"{url}/token",
+        "redirect_uris": ["http://localhost"],
+    }
+    secrets.write_text(json.dumps({"installed": installed}))
+    config = home / "config" / "followupd" / "config.toml"
+    config.parent.mkdir(parents=True)
+    nudge_log = home / "nudges.jsonl"
+    config.write_text(_config_text(url, secrets, nudge_log))
+    return secrets, nudge_log
+
+
+def _login(cmd: list[str], env: dict[str, str], secrets: Path, say: Callable[[str], None]) -> bool:
+    login = subprocess.Popen(
+        [*cmd, "login", "--no-browser", "--client-secrets", str(secrets)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    _play_browser(login, say)
+    return login.wait(timeout=30) == 0
+
+
+def _watch(
+    daemon: subprocess.Popen[str],
+    sandbox: Any,
+    cmd: list[str],
+    env: dict[str, str],
+    nudge_log: Path,
+    say: Callable[[str], None],
+    deadline: float,
+) -> int | None:
+    """Show drafts and nudges as they come, until all are there or time is up.
+    Returns how many drafts were shown; None when the daemon stopped early."""
+    shown: set[str] = set()
+    nudges_seen = 0
+    noted = False
+    while time.monotonic() < deadline:
+        if not noted:
+            noted = _add_note_before_the_end(cmd, env, say)
+        for draft in sandbox.drafts():
+            if draft["id"] in shown:
+                continue
+            shown.add(draft["id"])
+            _show_draft(draft, say)
+        nudges_seen = _show_nudges(nudge_log, nudges_seen, say)
+        if len(shown) >= EXPECTED_DRAFTS and nudges_seen >= 2:
+            break
+        if daemon.poll() is not None:
+            return None
+        time.sleep(0.5)
+    return len(shown)
 
 
 EXPECTED_DRAFTS = 3  # two interviewers in the first interview, one in the phone screen

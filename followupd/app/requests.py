@@ -1,0 +1,170 @@
+"""The request protocol between the CLI and the daemon.
+
+A decision (approve, skip, note) or "sync now" is a row in the store's requests
+table; the CLI pokes the daemon (SIGUSR1) and waits for the row's result. Without a
+daemon, the CLI holds the instance lock and applies the decision itself. Applying
+needs no Google: the daemon (or the next `sync`) acts on the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from followupd import paths
+from followupd.adapters.store import Store
+from followupd.app import status
+from followupd.app.lock import InstanceLock, daemon_pid
+from followupd.app.state import open_store
+from followupd.core import lifecycle
+from followupd.core.lifecycle import LifecycleError
+from followupd.core.model import FollowUp
+from followupd.core.settings import Config
+from followupd.errors import FollowupdError
+
+# How long the CLI waits for a busy daemon's answer before saying "queued".
+ANSWER_WAIT = 15.0
+
+
+def apply_request(
+    store: Store, config: Config, now: datetime, action: str, fu_id: str, arg: str, via: str
+) -> tuple[bool, str, FollowUp | None]:
+    """(ok, message, follow-up). Runs in one transaction."""
+    with store.transaction():
+        try:
+            fu = store.find(fu_id)
+            if action == "approve":
+                fu = lifecycle.approve(fu, now, config, via)
+                assert fu.send_at is not None
+                local = fu.send_at.astimezone(config.timing.zone)
+                detail = f"approved via {via}; it will be sent {local:%a %d %b at %H:%M %Z}"
+                if fu.late:
+                    detail += " (late: no preferred slot was left inside the 24-48 h window)"
+            elif action == "skip":
+                fu = lifecycle.skip(fu, now, via)
+                detail = "skipped; the drafts stay in Gmail untouched"
+            elif action == "note":
+                fu = lifecycle.add_note(fu, arg, now)
+                detail = "note added" + (
+                    "; untouched drafts will be refreshed with it" if fu.rerender else ""
+                )
+            else:
+                return False, f"unknown request {action!r}", None
+        except (LifecycleError, FollowupdError) as exc:
+            return False, str(exc), None
+        store.record(now, fu.id, action, detail)
+        store.save(fu, lifecycle.next_due(fu, now, config))
+    return True, detail, fu
+
+
+def apply_open_requests(
+    store: Store,
+    config: Config,
+    now: Callable[[], datetime],
+    on_applied: Callable[[FollowUp, str], None] = lambda fu, action: None,
+) -> bool:
+    """Apply every request the CLI (or a desktop button) queued; True if there were any.
+
+    For approve / skip the request's argument says where the decision came from; for
+    a note it is the text. A request without a follow-up is "sync now": the caller's
+    cycle is that sync.
+    """
+    requests = store.open_requests()
+    for request_id, fu_id, action, arg in requests:
+        if not fu_id:
+            result = "ok"
+        else:
+            note = action == "note"
+            ok, detail, fu = apply_request(
+                store, config, now(), action, fu_id,
+                arg if note else "", "cli" if note else (arg or "cli"),
+            )  # fmt: skip
+            if fu is not None:
+                on_applied(fu, action)
+            result = f"{'ok' if ok else 'error'}: {detail}"
+        with store.transaction():
+            store.finish_request(request_id, now(), result)
+    return bool(requests)
+
+
+# --- the CLI's side ---------------------------------------------------------------
+
+
+def poke_daemon() -> None:
+    """Wake the daemon (it sleeps between polls) to apply a queued request now."""
+    pid = daemon_pid()
+    if pid:
+        with contextlib.suppress(OSError):  # it will see the request at its next tick
+            os.kill(pid, signal.SIGUSR1)
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """What became of a decision sent from the CLI."""
+
+    message: str  # what was done ("" when the daemon has not answered yet)
+    daemon_running: bool
+    answered: bool  # False: queued, the busy daemon applies it shortly
+
+
+def submit(config: Config, action: str, followup_id: str, arg: str = "") -> RequestOutcome:
+    """Apply a decision here (no daemon) or through the running daemon.
+
+    Raises FollowupdError with the reason when the decision is refused."""
+    store = open_store()
+    store.find(followup_id)  # a clear message for a wrong id, daemon or not
+    lock = InstanceLock(paths.state_dir())
+    if lock.acquire():
+        try:
+            ok, message, _ = apply_request(
+                store, config, datetime.now(UTC), action, followup_id, arg, "cli"
+            )
+        finally:
+            lock.release()
+        if not ok:
+            raise FollowupdError(message)
+        return RequestOutcome(message, daemon_running=False, answered=True)
+    with store.transaction():
+        request_id = store.add_request(datetime.now(UTC), followup_id, action, arg)
+    poke_daemon()
+    deadline = time.monotonic() + ANSWER_WAIT
+    while time.monotonic() < deadline:
+        result = store.request_result(request_id)
+        if result is not None:
+            if result.startswith("error: "):
+                raise FollowupdError(result[len("error: ") :])
+            return RequestOutcome(result.removeprefix("ok: "), daemon_running=True, answered=True)
+        time.sleep(0.2)
+    return RequestOutcome("", daemon_running=True, answered=False)
+
+
+def ask_daemon_to_sync() -> None:
+    """Queue "sync now" for the running daemon and wake it."""
+    store = open_store()
+    with store.transaction():
+        store.add_request(datetime.now(UTC), None, "sync")
+    poke_daemon()
+
+
+def announce_login() -> int | None:
+    """Stamp the new login in the state; a running daemon picks it up and, poked,
+    retries right away instead of at its next (hourly, after a refusal) attempt.
+    Returns the running daemon's pid, if any."""
+    now = datetime.now(UTC)
+    pid = daemon_pid()
+    store = open_store()
+    try:
+        with store.transaction():
+            status.record_login(store, now)
+            if pid:
+                store.add_request(now, None, "sync")
+    finally:
+        store.close()
+    if pid:
+        poke_daemon()
+    return pid
