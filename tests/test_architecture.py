@@ -22,10 +22,15 @@ def imports_of(path: Path) -> set[str]:
 
 
 def files(folder: str) -> list[Path]:
-    return sorted((PACKAGE / folder).glob("*.py"))
+    """Every module of a folder, its subpackages included."""
+    return sorted((PACKAGE / folder).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", files("core"), ids=lambda p: p.name)
+def module_id(path: Path) -> str:
+    return path.relative_to(PACKAGE).as_posix()
+
+
+@pytest.mark.parametrize("path", files("core"), ids=module_id)
 def test_core_is_pure(path: Path) -> None:
     forbidden = (
         "followupd.adapters", "followupd.engine", "followupd.daemon", "followupd.cli",
@@ -36,13 +41,13 @@ def test_core_is_pure(path: Path) -> None:
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("path", files("adapters"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", files("adapters"), ids=module_id)
 def test_adapters_never_import_the_cli(path: Path) -> None:
     bad = {n for n in imports_of(path) if n.startswith(("followupd.cli", "followupd.daemon"))}
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("path", files("sandbox"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", files("sandbox"), ids=module_id)
 def test_sandbox_is_an_independent_witness(path: Path) -> None:
     bad = {
         n for n in imports_of(path)

@@ -108,6 +108,57 @@ def bad_request(message: str, reason: str = "badRequest", **kw: Any) -> ApiError
     return ApiError(400, message, reason, **kw)
 
 
+# The 401 and 403 answers of an API call whose credentials fall short.
+_REALM = 'Bearer realm="https://accounts.google.com/"'
+DOCS = "See https://developers.google.com/identity/sign-in/web/devconsole-project."
+
+
+def unauthenticated(invalid: bool) -> ApiError:
+    if invalid:
+        return ApiError(
+            401,
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+            "login cookie or other valid authentication credential. " + DOCS,
+            "authError",
+            location="Authorization",
+            location_type="header",
+            error_message="Invalid Credentials",
+            headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'},
+        )
+    return ApiError(
+        401,
+        "Request is missing required authentication credential. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential. " + DOCS,
+        "required",
+        location="Authorization",
+        location_type="header",
+        error_message="Login Required.",
+        headers={"WWW-Authenticate": _REALM},
+    )
+
+
+def insufficient_scope(method_id: str, api: str, scopes: tuple[str, ...]) -> ApiError:
+    service = "calendar-json.googleapis.com" if api == "calendar" else "gmail.googleapis.com"
+    return ApiError(
+        403,
+        "Request had insufficient authentication scopes.",
+        "insufficientPermissions",
+        error_message="Insufficient Permission",
+        details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                "domain": "googleapis.com",
+                "metadata": {"service": service, "method": method_id},
+            }
+        ],
+        headers={
+            "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
+            f'error="insufficient_scope", scope="{" ".join(scopes)}"'
+        },
+    )
+
+
 class OAuthError(Exception):
     """An error of Google's OAuth endpoints: `{"error": .., "error_description": ..}`."""
 

@@ -11,9 +11,9 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
-from .errors import ApiError, OAuthError, Response
+from .errors import OAuthError, Response, unauthenticated
 
 EXTRA_SCOPES = frozenset(
     {
@@ -26,9 +26,6 @@ EXTRA_SCOPES = frozenset(
 )
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 CODE_TTL = 600.0
-
-_REALM = 'Bearer realm="https://accounts.google.com/"'
-DOCS = "See https://developers.google.com/identity/sign-in/web/devconsole-project."
 
 
 @dataclass
@@ -163,8 +160,6 @@ class OAuth:
                 decoded = base64.b64decode(auth[6:].strip()).decode()
             except (ValueError, UnicodeDecodeError):
                 raise OAuthError("invalid_client", "Unauthorized", 401) from None
-            from urllib.parse import unquote_plus
-
             cid, _, csecret = decoded.partition(":")
             client_id = client_id or unquote_plus(cid)
             client_secret = client_secret or unquote_plus(csecret)
@@ -317,14 +312,14 @@ class OAuth:
             if scheme.lower() == "bearer" and rest.strip():
                 value = rest.strip()
             else:
-                raise _unauthenticated(invalid=True)
+                raise unauthenticated(invalid=True)
         else:
             value = params.get("access_token") or params.get("oauth_token")
         if not value:
-            raise _unauthenticated(invalid=False)
+            raise unauthenticated(invalid=False)
         tok = self.tokens.get(value)
         if tok is None or not tok.valid():
-            raise _unauthenticated(invalid=True)
+            raise unauthenticated(invalid=True)
         return tok
 
     # ------------------------------------------------------------- test API
@@ -356,49 +351,3 @@ class OAuth:
         now = time.time()
         for tok in self.tokens.values():
             tok.expires_at = min(tok.expires_at, now)
-
-
-def _unauthenticated(invalid: bool) -> ApiError:
-    if invalid:
-        return ApiError(
-            401,
-            "Request had invalid authentication credentials. Expected OAuth 2 access token, "
-            "login cookie or other valid authentication credential. " + DOCS,
-            "authError",
-            location="Authorization",
-            location_type="header",
-            error_message="Invalid Credentials",
-            headers={"WWW-Authenticate": _REALM + ', error="invalid_token"'},
-        )
-    return ApiError(
-        401,
-        "Request is missing required authentication credential. Expected OAuth 2 access token, "
-        "login cookie or other valid authentication credential. " + DOCS,
-        "required",
-        location="Authorization",
-        location_type="header",
-        error_message="Login Required.",
-        headers={"WWW-Authenticate": _REALM},
-    )
-
-
-def insufficient_scope(method_id: str, api: str, scopes: tuple[str, ...]) -> ApiError:
-    service = "calendar-json.googleapis.com" if api == "calendar" else "gmail.googleapis.com"
-    return ApiError(
-        403,
-        "Request had insufficient authentication scopes.",
-        "insufficientPermissions",
-        error_message="Insufficient Permission",
-        details=[
-            {
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-                "domain": "googleapis.com",
-                "metadata": {"service": service, "method": method_id},
-            }
-        ],
-        headers={
-            "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
-            f'error="insufficient_scope", scope="{" ".join(scopes)}"'
-        },
-    )

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from .errors import Response, TestApiError
-from .gmail import jsonable
-
-if TYPE_CHECKING:
-    from .app import Sandbox
+from .gmail.views import jsonable
+from .state import SandboxState
 
 Json = dict[str, Any]
-Route = Callable[["Sandbox", dict[str, str], Any, dict[str, list[str]]], Any]
+Route = Callable[[SandboxState, dict[str, str], Any, dict[str, list[str]]], Any]
 
 _ROUTES: list[tuple[str, re.Pattern[str], Route]] = []
 
@@ -43,7 +41,7 @@ def _need(body: Json, key: str) -> Any:
 
 
 @route("GET", "")
-def _info(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _info(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return {
         "url": sb.url,
         "user": {"email": sb.user_email, "name": sb.user_name},
@@ -52,40 +50,40 @@ def _info(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) ->
 
 
 @route("POST", "/events")
-def _add_event(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _add_event(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     event = _need(b, "event")
     return sb.add_event(event, b.get("calendarId", "primary"))
 
 
 @route("GET", "/events")
-def _list_events(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _list_events(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return sb.events((q.get("calendarId") or ["primary"])[0])
 
 
 @route("GET", "/events/(?P<cal>[^/]+)/(?P<id>[^/]+)")
-def _get_event(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _get_event(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return sb.get_event(p["cal"], p["id"])
 
 
 @route("PATCH", "/events/(?P<cal>[^/]+)/(?P<id>[^/]+)")
-def _patch_event(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _patch_event(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return sb.update_event(p["cal"], p["id"], _obj(body))
 
 
 @route("POST", "/events/(?P<cal>[^/]+)/(?P<id>[^/]+)/cancel")
-def _cancel_event(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _cancel_event(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return sb.cancel_event(p["cal"], p["id"])
 
 
 @route("DELETE", "/events/(?P<cal>[^/]+)/(?P<id>[^/]+)")
-def _delete_event(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _delete_event(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.delete_event(p["cal"], p["id"])
     return {}
 
 
 @route("POST", "/calendars")
-def _add_calendar(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _add_calendar(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     return sb.add_calendar(
         _need(b, "id"),
@@ -99,28 +97,28 @@ def _add_calendar(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[s
 
 
 @route("POST", "/invalidate-sync-tokens")
-def _invalidate(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _invalidate(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.invalidate_sync_tokens()
     return {}
 
 
 @route("GET", "/drafts")
-def _drafts(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _drafts(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return [jsonable(v) for v in sb.drafts()]
 
 
 @route("GET", "/sent")
-def _sent(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _sent(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return [jsonable(v) for v in sb.sent_messages()]
 
 
 @route("GET", "/messages")
-def _messages(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _messages(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return [jsonable(v) for v in sb.messages()]
 
 
 @route("POST", "/messages")
-def _add_message(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _add_message(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     raw = _need(b, "raw")
     return jsonable(
@@ -129,7 +127,7 @@ def _add_message(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[st
 
 
 @route("POST", "/drafts/(?P<id>[^/]+)/edit")
-def _edit_draft(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _edit_draft(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     return jsonable(
         sb.user_edit_draft(p["id"], str(_need(b, "text")), bool(b.get("keepCustomHeaders", False)))
@@ -137,18 +135,18 @@ def _edit_draft(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str
 
 
 @route("POST", "/drafts/(?P<id>[^/]+)/delete")
-def _delete_draft(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _delete_draft(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.user_delete_draft(p["id"])
     return {}
 
 
 @route("POST", "/drafts/(?P<id>[^/]+)/send")
-def _send_draft(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _send_draft(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return jsonable(sb.user_send_draft(p["id"]))
 
 
 @route("POST", "/threads/(?P<id>[^/]+)/reply")
-def _reply(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _reply(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     return jsonable(
         sb.user_reply(p["id"], str(_need(b, "from")), str(_need(b, "text")), b.get("subject"))
@@ -156,31 +154,31 @@ def _reply(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -
 
 
 @route("POST", "/revoke-all")
-def _revoke_all(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _revoke_all(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.revoke_all_tokens()
     return {}
 
 
 @route("POST", "/expire-access-tokens")
-def _expire(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _expire(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.expire_access_tokens()
     return {}
 
 
 @route("POST", "/tokens")
-def _tokens(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _tokens(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     kwargs = {k: str(b[k]) for k in ("client_id", "client_secret") if k in b}
     return sb.issue_tokens(list(_need(b, "scopes")), **kwargs)
 
 
 @route("GET", "/oauth")
-def _get_oauth(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _get_oauth(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return {"deny_scopes": sorted(sb.deny_scopes), "access_token_ttl": sb.access_token_ttl}
 
 
 @route("PUT", "/oauth")
-def _put_oauth(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _put_oauth(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     if "deny_scopes" in b:
         sb.deny_scopes = set(b["deny_scopes"])
@@ -190,7 +188,7 @@ def _put_oauth(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]
 
 
 @route("POST", "/faults")
-def _add_fault(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _add_fault(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     b = _obj(body)
     rate = b.get("rate")
     sb.inject_fault(
@@ -204,36 +202,34 @@ def _add_fault(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]
 
 
 @route("GET", "/faults")
-def _list_faults(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _list_faults(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return sb.faults()
 
 
 @route("DELETE", "/faults")
-def _clear_faults(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _clear_faults(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.clear_faults()
     return {}
 
 
 @route("PUT", "/fault-seed")
-def _fault_seed(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _fault_seed(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.fault_seed = int(_need(_obj(body), "seed"))
     return {"seed": sb.fault_seed}
 
 
 @route("GET", "/counts")
-def _counts(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _counts(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     return sb.counts()
 
 
 @route("POST", "/counts/reset")
-def _reset_counts(sb: Sandbox, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
+def _reset_counts(sb: SandboxState, p: dict[str, str], body: Any, q: dict[str, list[str]]) -> Any:
     sb.reset_counts()
     return {}
 
 
-def handle_test_api(sb: Sandbox, req: Any) -> Response:
-    from urllib.parse import parse_qs
-
+def handle_test_api(sb: SandboxState, req: Any) -> Response:
     path = req.path
     methods_for_path: list[str] = []
     for method, pattern, fn in _ROUTES:
