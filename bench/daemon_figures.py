@@ -62,7 +62,10 @@ BREAKDOWN = (
     ("the config (pydantic stays in a child process)", "import followupd.config"),
     ("APScheduler", "import apscheduler.schedulers.background, apscheduler.executors.pool"),
     ("Jinja2", "import jinja2"),
-    ("the rest of followupd", "import followupd.engine, followupd.daemon, followupd.app.wiring"),
+    (
+        "the rest of followupd",
+        "import followupd.engine, followupd.daemon.process, followupd.app.wiring",
+    ),
 )
 
 

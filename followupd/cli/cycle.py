@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def run() -> None:
     """Run the daemon in the foreground (systemd runs this)."""
     from followupd.config import load_isolated
-    from followupd.daemon import Daemon
+    from followupd.daemon.process import Daemon
     from followupd.logsetup import configure_logging
 
     ctx = current()

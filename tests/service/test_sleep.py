@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from followupd import daemon as daemon_mod
 from followupd.adapters.store import Store
 from followupd.core.settings import Config
-from followupd.daemon import Daemon, backoff_delay, slept
+from followupd.daemon import process as daemon_mod
+from followupd.daemon.policy import backoff_delay
+from followupd.daemon.process import Daemon, slept
 from followupd.sandbox import Sandbox
 
 from .conftest import ServiceHome, interview_event, wait_for
@@ -59,7 +60,7 @@ class TestDetection:
                     d.stop_event.set()
                     d._poke()
 
-        d._scheduler = Scheduler()
+        d.timers.scheduler = Scheduler()
         # The first wake reads the clocks one step on.
         wall, mono = steps.pop(0)
         clocks["wall"] += wall

@@ -1,5 +1,6 @@
-"""The long-running daemon: APScheduler timers rebuilt from the SQLite state, a
-single worker for every Google call, signals, sd_notify and the watchdog.
+"""The long-running daemon: signals, sd_notify and the watchdog, sleep detection,
+and the jobs the timer table (followupd.daemon.timers) runs in its single worker;
+what a failed cycle means lives in followupd.daemon.policy.
 
 Threads: the main thread watches (signals, watchdog, sleep detection, CLI
 requests); APScheduler's single worker runs every cycle and timer, so two Gmail
@@ -30,22 +31,22 @@ from followupd.app import status
 from followupd.app.lock import InstanceLock
 from followupd.app.status import AuthState
 from followupd.core.settings import Config
+from followupd.daemon import policy
+from followupd.daemon.timers import TimerTable
 from followupd.errors import (
     AuthError,
     ConfigError,
     FollowupdError,
     GoogleUnavailable,
-    KeyringUnavailable,
 )
 
-log = logging.getLogger(__name__)
+# The daemon's log lines keep the logger name they have always had.
+log = logging.getLogger("followupd.daemon")
 
 # The main thread sleeps until a signal (SIGUSR1 from the CLI, SIGHUP, SIGTERM), a
 # desktop button, or this tick: often enough to notice a resume from suspend within
 # a minute, rarely enough to leave an idle laptop alone.
 TICK = 60.0
-AUTH_RETRY = timedelta(hours=1)
-BACKOFF_MAX = timedelta(minutes=30)
 
 
 class AlreadyRunning(FollowupdError):
@@ -61,15 +62,6 @@ def _return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass  # not glibc: nothing to do
-
-
-def backoff_delay(failures: int, retry_after: float | None, rng: random.Random) -> float:
-    """Exponential backoff with full jitter, never below Retry-After."""
-    cap = min(BACKOFF_MAX.total_seconds(), 5.0 * (2 ** min(failures, 12)))
-    delay = rng.uniform(cap / 2, cap)
-    if retry_after:
-        delay = max(delay, retry_after)
-    return delay
 
 
 # How long a stop waits for the job in progress (a cycle waiting to retry Google
@@ -109,17 +101,13 @@ class Daemon:
         self._wake_w.setblocking(False)
         self._failures = 0
         self._rng = random.Random()
-        self._scheduler: Any = None
+        self.timers = TimerTable(self._job)
         self._engine: Any = None
         self._engine_login = ""  # the "login_at" stamp the engine's credentials are from
         # While Google is down or the login refused, due timers wait for the next poll
         # instead of firing (and failing) in a hot loop.
         self._hold_until = datetime.min.replace(tzinfo=UTC)
         self._desktop: Any = None
-        self._jobs_lock = threading.Lock()
-        self._seq = 0
-        self._poll_job = ""
-        self._timers: dict[str, tuple[str, datetime]] = {}  # follow-up -> (job id, run at)
         # Clocks for the sleep detection (tests replace them).
         self._wall = time.time
         self._mono = time.monotonic
@@ -150,17 +138,15 @@ class Daemon:
             # its engine with this notifier, or the buttons of the notifications it
             # shows would belong to another instance and be ignored.
             self._start_desktop_listener()
-            self._start_scheduler()
+            self.timers.start()
+            self._schedule_poll(0)
             systemd.ready("followupd running")
             log.info("followupd started (mode %s, state %s)", self.config.mode, self.state_dir)
             self._watch()
         finally:
             systemd.stopping()
             log.info("followupd stopping")
-            if self._scheduler is not None:
-                # Not wait=True: APScheduler holds its job-store lock while it waits, and
-                # the job's own re-scheduling would deadlock on it.
-                self._scheduler.shutdown(wait=False)
+            self.timers.shutdown()
             finished = self._busy.acquire(timeout=STOP_GRACE)
             if self._desktop is not None:
                 self._desktop.close()
@@ -181,22 +167,6 @@ class Daemon:
 
     def _on_usr1(self, signum: int, frame: FrameType | None) -> None:
         pass  # the CLI queued a request; the wakeup fd already woke the main thread
-
-    def _start_scheduler(self) -> None:
-        from apscheduler.executors.pool import ThreadPoolExecutor
-
-        # APScheduler narrates every job at INFO; our own lines say what matters.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        from apscheduler.schedulers.background import BackgroundScheduler
-
-        self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
-            # Whatever fell due while asleep or down runs once, however late.
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
-            timezone=UTC,
-        )
-        self._scheduler.start()
-        self._schedule_poll(0)
 
     def _start_desktop_listener(self) -> None:
         """The notification's Approve / Skip buttons become requests in the state."""
@@ -252,8 +222,8 @@ class Daemon:
             asleep = slept(last_wall, last_mono, wall, now_mono)
             if asleep:
                 log.info("woke from sleep (about %.0fs): catching up", asleep)
-                self._submit("catch-up", self._job_cycle)
-            self._scheduler.wakeup()
+                self.timers.submit("catch-up", self._job_cycle)
+            self.timers.wakeup()
             last_wall, last_mono = wall, now_mono
             # Every wake looks for CLI requests: one indexed query.
             requests = self.store.open_requests()
@@ -261,19 +231,10 @@ class Daemon:
             if any(action == "sync" for _, _, action, _ in requests):
                 self._schedule_poll(0)  # a full cycle applies the requests too
             elif requests:
-                # A fresh id each time: APScheduler skips a job whose id is still
-                # running, so a request queued while the worker acted on the previous
-                # one would wait for the next poll.
-                with self._jobs_lock:
-                    self._seq += 1
-                    seq = self._seq
-                self._submit(f"requests:{seq}", self._job_requests)
+                self.timers.submit_fresh("requests", self._job_requests)
             if self.reload_event.is_set():
                 self.reload_event.clear()
                 self._reload()
-
-    def _submit(self, job_id: str, func: Any) -> None:
-        self._scheduler.add_job(self._job, args=[func], id=job_id, replace_existing=True)
 
     def _job(self, func: Any, *args: Any) -> None:
         """Every job runs through here: in the single worker, never after a stop, and
@@ -294,28 +255,9 @@ class Daemon:
             raise Stopping
 
     def _schedule_poll(self, delay: float, store: Store | None = None) -> None:
-        """`store`: the calling thread's connection (SQLite objects stay in their thread).
-
-        Every timer gets a fresh job id: APScheduler removes a fired one-off job after
-        handing it to the worker, so re-adding the same id from inside the job could
-        be deleted by that removal (and the poll would silently stop)."""
-        run_at = datetime.now(UTC) + timedelta(seconds=delay)
-        with self._jobs_lock:
-            self._seq += 1
-            job_id = f"poll:{self._seq}"
-            old, self._poll_job = self._poll_job, job_id
-            self._scheduler.add_job(
-                self._job, "date", run_date=run_at, args=[self._job_cycle], id=job_id
-            )
-            if old:
-                self._remove_job(old)
+        """`store`: the calling thread's connection (SQLite objects stay in their thread)."""
+        run_at = self.timers.schedule_poll(delay, self._job_cycle)
         status.record_next_poll(store or self.store, run_at)
-
-    def _remove_job(self, job_id: str) -> None:
-        from apscheduler.jobstores.base import JobLookupError
-
-        with contextlib.suppress(JobLookupError):
-            self._scheduler.remove_job(job_id)
 
     def _reload(self) -> None:
         from followupd import config as config_mod
@@ -334,7 +276,7 @@ class Daemon:
         self.config = new
         with self.store.transaction():
             status.record_reload(self.store, mode=new.mode)
-        self._submit("reload", self._job_rebuild)
+        self.timers.submit("reload", self._job_rebuild)
         log.info("config reloaded from %s", self.config_path)
 
     # --- jobs (run in the single worker thread) -------------------------------------
@@ -374,8 +316,7 @@ class Daemon:
         asked = [rid for rid, fu_id, _, _ in store.open_requests() if not fu_id]
         error_before = status.read_last_error(store)
         try:
-            engine = self._get_engine()
-            report = engine.cycle()
+            report = self._get_engine().cycle()
             self._failures = 0
             self._hold_until = datetime.min.replace(tzinfo=UTC)
             if status.read_auth_state(store) not in (AuthState.OK, None):
@@ -390,39 +331,15 @@ class Daemon:
                     report.drafts_created,
                     report.sent,
                 )
-        except KeyringUnavailable as exc:
-            # Locked or unreachable keyring: the user may unlock it any minute.
-            self._engine = None
-            self._failures += 1
-            delay = backoff_delay(self._failures, None, self._rng)
-            self._auth_problem(store, AuthState.KEYRING_UNAVAILABLE, str(exc))
-        except AuthError as exc:
-            from followupd.adapters.google_clients import TokenRefused
-
-            # Refused or missing login: nothing changes until the user logs in again
-            # (which pokes the daemon), so once an hour is enough.
-            self._engine = None
-            delay = AUTH_RETRY.total_seconds()
-            state = AuthState.REFUSED if isinstance(exc, TokenRefused) else AuthState.ERROR
-            self._auth_problem(store, state, str(exc))
-        except GoogleUnavailable as exc:
-            self._failures += 1
-            delay = backoff_delay(self._failures, getattr(exc, "retry_after", None), self._rng)
-            status.record_error(store, f"Google unreachable: {exc}")
-            log.warning("Google unreachable (%s); retrying in %.0fs", exc, delay)
-            systemd.status(f"Google unreachable; retrying in {delay:.0f}s")
-        except FollowupdError as exc:
-            self._failures += 1
-            delay = backoff_delay(self._failures, None, self._rng)
-            status.record_error(store, str(exc))
-            log.error("%s", exc)
         except Stopping:
             raise
-        except Exception:
-            self._failures += 1
-            delay = backoff_delay(self._failures, None, self._rng)
-            log.exception("unexpected error in a cycle; retrying in %.0fs", delay)
-            status.record_error(store, "unexpected error (see the log)")
+        except Exception as exc:
+            failure = policy.on_failure(exc, self._failures, self._rng)
+            self._failures = failure.failures
+            if failure.drop_engine:
+                self._engine = None
+            policy.record_failure(store, self.config, failure)
+            delay = failure.delay
         finally:
             error = status.read_last_error(store)
             if error and error != error_before:  # `status` lists the recent ones
@@ -456,8 +373,7 @@ class Daemon:
             self._rebuild_timers(store)
 
     def _job_due(self, fu_id: str) -> None:
-        with self._jobs_lock:
-            self._timers.pop(fu_id, None)  # fired: the rebuild below plans the next one
+        self.timers.fired(fu_id)  # the rebuild below plans the next one
         store = self._worker_store()
         try:
             engine = self._get_engine()
@@ -475,57 +391,7 @@ class Daemon:
 
         apply_open_requests(store, self.config, lambda: datetime.now(UTC))
 
-    def _auth_problem(self, store: Store, state: AuthState, message: str) -> None:
-        """state: "refused" (Google refused the token), "keyring_unavailable", or
-        "error" (not logged in, a saved login that does not fit the config)."""
-        first = status.read_auth_state(store) is not state
-        status.record_auth_problem(store, state, message)
-        if state is AuthState.KEYRING_UNAVAILABLE:
-            title = "followupd cannot read your login from the keyring"
-            systemd.status("keyring unavailable: see `followupd status`")
-            log.error("cannot use the keyring: %s", message)
-        else:
-            title = "followupd needs you to log in again"
-            systemd.status("login needed: run `followupd login`")
-            what = "Google refused the login" if state is AuthState.REFUSED else "cannot log in"
-            log.error("%s: %s", what, message)
-        if first:
-            from followupd.adapters.notify.base import NotifyError
-            from followupd.adapters.notify.registry import NotifierRegistry
-            from followupd.core.model import Nudge
-
-            for notifier in NotifierRegistry.from_settings(self.config.nudge):
-                try:
-                    notifier.send(
-                        Nudge(
-                            followup_id="",
-                            kind="problem",
-                            title=title,
-                            body=message,
-                            actions=(),
-                            open_url=None,
-                            payload={"error": message},
-                        )
-                    )
-                except NotifyError as exc:
-                    log.warning("could not nudge about the login: %s", exc)
-
     def _rebuild_timers(self, store: Store) -> None:
         """One timer per follow-up with a due action, from the state (the truth)."""
         earliest = max(datetime.now(UTC), self._hold_until)
-        wanted = {fu_id: max(due, earliest) for fu_id, due in store.timers()}
-        with self._jobs_lock:
-            for fu_id in list(self._timers):
-                job_id, run_at = self._timers[fu_id]
-                if wanted.get(fu_id) != run_at:
-                    self._remove_job(job_id)
-                    del self._timers[fu_id]
-            for fu_id, run_at in wanted.items():
-                if fu_id in self._timers:
-                    continue
-                self._seq += 1
-                job_id = f"due:{fu_id}:{self._seq}"
-                self._scheduler.add_job(
-                    self._job, "date", run_date=run_at, args=[self._job_due, fu_id], id=job_id
-                )
-                self._timers[fu_id] = (job_id, run_at)
+        self.timers.rebuild(store.timers(), earliest, self._job_due)
