@@ -231,8 +231,8 @@ def build_engine(endpoint: str, workdir: Path, calendars: list[str] | None = Non
     """The real engine wired as followupd/app.py build_engine wires it: GoogleClients,
     GoogleCalendar, GoogleMailbox, a Store in ``workdir``, TemplateStore, no notifiers,
     SystemClock; credentials from the sandbox's OAuth flow."""
-    from followupd.adapters.calendar import GoogleCalendar
     from followupd.adapters.gmail import GoogleMailbox
+    from followupd.adapters.google.calendar import GoogleCalendar
     from followupd.adapters.google_auth import scopes_for
     from followupd.adapters.google_clients import GoogleClients
     from followupd.adapters.store import Store

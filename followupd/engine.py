@@ -28,10 +28,9 @@ from followupd.core.compose import (
     render,
 )
 from followupd.core.detect import detect
-from followupd.core.events import event_from_api
 from followupd.core.lifecycle import Action
 from followupd.core.message import build_message, make_message_id
-from followupd.core.model import CONFIRMATION, Draft, Finding, FollowUp, Nudge, Person, State
+from followupd.core.model import CONFIRMATION, Draft, Event, Finding, FollowUp, Nudge, Person, State
 from followupd.core.nudges import compose_nudge, reply_command
 from followupd.core.proofread import proofread, release_dictionary
 from followupd.core.settings import Config
@@ -106,9 +105,9 @@ class Engine:
             token = self.store.sync_token(calendar_id)
             result = self.calendar.sync(calendar_id, token, now - self.config.detect.lookback)
             with self.store.transaction():
-                for item in result.items:
+                for event in result.items:
                     report.events_seen += 1
-                    self._observe(calendar_id, item, now, report, owners)
+                    self._observe(calendar_id, event, now, report, owners)
                 self.store.set_sync_token(calendar_id, result.next_sync_token)
             if result.full and token is not None:
                 log.info("calendar %s: sync token expired, did a full resync", calendar_id)
@@ -116,12 +115,11 @@ class Engine:
     def _observe(
         self,
         calendar_id: str,
-        item: dict[str, object],
+        event: Event,
         now: datetime,
         report: CycleReport,
         owners: dict[str, str] | None = None,
     ) -> None:
-        event = event_from_api(calendar_id, item)
         if not event.id:
             return
         existing = self.store.by_event(calendar_id, event.id)

@@ -1,25 +1,20 @@
-"""Google Calendar: the calendars the user has and incremental event sync.
+"""Calendars: the interface the engine watches them through, in the core's types.
 
-:class:`CalendarSource` is the interface; :class:`GoogleCalendar` speaks Calendar v3
-through :class:`~followupd.adapters.google_clients.GoogleClients`, and
-``followupd.adapters.fakes.FakeCalendar`` is its in-memory twin.
+:class:`CalendarSource` is the interface: the calendars the user has and incremental
+event sync, events as the core's `Event`. ``followupd.adapters.google.calendar``
+holds Google's (:class:`GoogleCalendar`) and ``followupd.adapters.calendar_memory``
+its in-memory twin (:class:`FakeCalendar`).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
-
-from followupd.adapters.google_clients import ApiGone, ApiNotFound
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from followupd.adapters.google_clients import GoogleClients
+    from followupd.core.model import Event
 
-log = logging.getLogger(__name__)
-
-PAGE_SIZE = 2500  # events.list's maximum
 SELECTED = "selected"  # config value: every calendar ticked in Google Calendar
 PRIMARY = "primary"
 
@@ -35,7 +30,7 @@ class CalendarInfo:
 
 @dataclass(frozen=True)
 class SyncResult:
-    items: list[dict[str, Any]]  # raw Calendar v3 event JSON, cancelled stubs included
+    items: list[Event]  # what changed, cancelled and deleted events as cancelled stubs
     next_sync_token: str
     full: bool  # True for a full sync (no token, or the token was refused with 410)
 
@@ -45,11 +40,12 @@ class CalendarSource(Protocol):
 
     def sync(self, calendar_id: str, sync_token: str | None, time_min: datetime) -> SyncResult:
         """Events changed since ``sync_token``; with no token (or an expired one), all
-        events ending after ``time_min``."""
+        events ending after ``time_min``. Each event's ``calendar_id`` is the one asked
+        for (``"primary"`` stays ``"primary"``)."""
         ...
 
-    def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
-        """One event's JSON; None when it does not exist."""
+    def get_event(self, calendar_id: str, event_id: str) -> Event | None:
+        """One event; None when it does not exist."""
         ...
 
 
@@ -71,81 +67,3 @@ def resolve_calendars(source: CalendarSource, configured: list[str]) -> list[str
             if name not in result:
                 result.append(name)
     return result
-
-
-def _rfc3339(moment: datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("time_min must be timezone-aware")
-    return moment.isoformat()
-
-
-class GoogleCalendar:
-    """Calendar v3 events.list with sync tokens (see PITFALLS.md, Calendar v3)."""
-
-    def __init__(self, clients: GoogleClients) -> None:
-        self._clients = clients
-
-    def list_calendars(self) -> list[CalendarInfo]:
-        service = self._clients.calendar()
-        result: list[CalendarInfo] = []
-        page_token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"maxResults": 250}
-            if page_token:
-                kwargs["pageToken"] = page_token
-            page = self._clients.call(service.calendarList().list(**kwargs), idempotent=True)
-            for item in page.get("items", []):
-                result.append(
-                    CalendarInfo(
-                        id=str(item["id"]),
-                        summary=str(item.get("summaryOverride") or item.get("summary") or ""),
-                        primary=bool(item.get("primary", False)),
-                        selected=bool(item.get("selected", False)),
-                        time_zone=str(item.get("timeZone") or ""),
-                    )
-                )
-            page_token = page.get("nextPageToken")
-            if not page_token:
-                return result
-
-    def sync(self, calendar_id: str, sync_token: str | None, time_min: datetime) -> SyncResult:
-        if sync_token:
-            try:
-                items, token = self._list(calendar_id, {"syncToken": sync_token})
-                return SyncResult(items=items, next_sync_token=token, full=False)
-            except ApiGone:
-                log.info("calendar %s: sync token expired (410); doing a full sync", calendar_id)
-        items, token = self._list(calendar_id, {"timeMin": _rfc3339(time_min)})
-        return SyncResult(items=items, next_sync_token=token, full=True)
-
-    def _list(self, calendar_id: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
-        service = self._clients.calendar()
-        items: list[dict[str, Any]] = []
-        page_token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "calendarId": calendar_id,
-                "singleEvents": True,
-                "showDeleted": True,
-                "maxResults": PAGE_SIZE,
-                **params,
-            }
-            if page_token:
-                kwargs["pageToken"] = page_token
-            page = self._clients.call(service.events().list(**kwargs), idempotent=True)
-            items.extend(page.get("items", []))
-            page_token = page.get("nextPageToken")
-            if not page_token:
-                token = page.get("nextSyncToken")
-                if not token:
-                    raise ValueError(f"calendar {calendar_id}: last page has no nextSyncToken")
-                return items, str(token)
-
-    def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
-        service = self._clients.calendar()
-        request = service.events().get(calendarId=calendar_id, eventId=event_id)
-        try:
-            event: dict[str, Any] = self._clients.call(request, idempotent=True)
-        except ApiNotFound:
-            return None
-        return event

@@ -1,11 +1,10 @@
-"""In-memory twins of the Calendar and Gmail adapters, with Google's semantics.
+"""The in-memory twin of the Gmail adapter, with Google's semantics, and the fault
+injection the twins share (the calendar's is ``calendar_memory``).
 
 The contract tests in ``tests/adapters/`` run the same tests against these and against
 the real adapters talking to the sandbox, so the engine's unit tests can rely on them.
 
-What they copy from Google: sync tokens that return only what changed (cancelled and
-deleted events as ``status: "cancelled"`` stubs) and expire (410, here a silent full
-sync, as the real adapter does); drafts whose id is stable while the message id changes
+What they copy from Google: drafts whose id is stable while the message id changes
 on every edit; drafts that are gone (None) after a send or a delete; threads.
 ``counts()`` counts the Google API requests the real adapter would have made for the
 same calls (pages included), named like the sandbox's ``counts()``.
@@ -18,19 +17,17 @@ first and raises afterwards, like a connection dropped after Google acted
 
 from __future__ import annotations
 
-import copy
 import email
 import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.utils import getaddresses, make_msgid, parseaddr
 from typing import Any, TypeVar
 
-from followupd.adapters.calendar import PAGE_SIZE, CalendarInfo, SyncResult
 from followupd.adapters.gmail import (
     DraftRef,
     MessageMeta,
@@ -85,175 +82,6 @@ class _Faults:
 
 def _not_found(what: str) -> ApiNotFound:
     return ApiNotFound(f"{what}: HTTP 404", status=404, reason="notFound")
-
-
-# --------------------------------------------------------------------------- calendar
-
-
-def _event_end(event: dict[str, Any]) -> datetime | None:
-    end = event.get("end") or {}
-    if "dateTime" in end:
-        moment = datetime.fromisoformat(str(end["dateTime"]).replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if "date" in end:
-        return datetime.combine(date.fromisoformat(str(end["date"])), time(), tzinfo=UTC)
-    return None
-
-
-def _tombstone(event: dict[str, Any]) -> dict[str, Any]:
-    """What a sync shows of a cancelled or deleted event."""
-    stub = {"kind": "calendar#event", "id": event["id"], "status": "cancelled"}
-    for key in ("etag", "recurringEventId", "originalStartTime"):
-        if key in event:
-            stub[key] = event[key]
-    return stub
-
-
-class FakeCalendar(_Faults):
-    """A CalendarSource in memory. The primary calendar answers to ``"primary"`` too."""
-
-    def __init__(
-        self,
-        *,
-        primary_id: str = "me@example.com",
-        time_zone: str = "Europe/Berlin",
-        now: Callable[[], datetime] = _utcnow,
-        page_size: int = PAGE_SIZE,
-    ) -> None:
-        super().__init__()
-        self.primary_id = primary_id
-        self.page_size = page_size
-        self._now = now
-        self._calendars: dict[str, CalendarInfo] = {}
-        self._events: dict[str, dict[str, dict[str, Any]]] = {}
-        self._changed: dict[tuple[str, str], int] = {}  # (calendar, event) -> sequence
-        self._sequence = 0
-        self._epoch = 0
-        self._ids = itertools.count(1)
-        self._hidden: set[str] = set()
-        self.add_calendar(primary_id, primary_id, primary=True, time_zone=time_zone)
-
-    # -- test API (the sandbox's names)
-
-    def add_calendar(
-        self,
-        calendar_id: str,
-        summary: str = "",
-        selected: bool = True,
-        primary: bool = False,
-        time_zone: str = "UTC",
-        hidden: bool = False,
-    ) -> CalendarInfo:
-        """Add (or change) a calendar in the user's list; hidden ones are not listed."""
-        info = CalendarInfo(calendar_id, summary or calendar_id, primary, selected, time_zone)
-        self._calendars[calendar_id] = info
-        self._hidden.discard(calendar_id)
-        if hidden:
-            self._hidden.add(calendar_id)
-        self._events.setdefault(calendar_id, {})
-        return info
-
-    def add_event(self, event: dict[str, Any], calendar_id: str = "primary") -> dict[str, Any]:
-        """Store a copy of ``event`` (an id is made up when it has none); returns it."""
-        cal = self._calendar(calendar_id)
-        stored = copy.deepcopy(event)
-        stored.setdefault("id", f"ev{next(self._ids):06d}")
-        stored.setdefault("status", "confirmed")
-        stored.setdefault("kind", "calendar#event")
-        self._events[cal][str(stored["id"])] = stored
-        self._touch(cal, stored)
-        return copy.deepcopy(stored)
-
-    def update_event(
-        self, calendar_id: str, event_id: str, changes: dict[str, Any]
-    ) -> dict[str, Any]:
-        cal = self._calendar(calendar_id)
-        stored = self._events[cal][event_id]
-        stored.update(copy.deepcopy(changes))
-        self._touch(cal, stored)
-        return copy.deepcopy(stored)
-
-    def cancel_event(self, calendar_id: str, event_id: str) -> None:
-        """The organizer cancelled it: ``status: "cancelled"``; syncs show a stub."""
-        self.update_event(calendar_id, event_id, {"status": "cancelled"})
-
-    def delete_event(self, calendar_id: str, event_id: str) -> None:
-        """Deleted: to the API the same as cancelled (Google keeps a tombstone)."""
-        cal = self._calendar(calendar_id)
-        if self._events[cal][event_id].get("status") != "cancelled":
-            self.cancel_event(calendar_id, event_id)
-
-    def expire_tokens(self) -> None:
-        """Every sync token issued so far answers 410 (full sync needed)."""
-        self._epoch += 1
-
-    invalidate_sync_tokens = expire_tokens
-
-    # -- CalendarSource
-
-    def list_calendars(self) -> list[CalendarInfo]:
-        def action() -> list[CalendarInfo]:
-            self._counts["calendar.calendarList.list"] += 1
-            return [c for c in self._calendars.values() if c.id not in self._hidden]
-
-        return self._run("list_calendars", action)
-
-    def sync(self, calendar_id: str, sync_token: str | None, time_min: datetime) -> SyncResult:
-        if time_min.tzinfo is None:
-            raise ValueError("time_min must be timezone-aware")
-        return self._run("sync", lambda: self._sync(calendar_id, sync_token, time_min))
-
-    def _sync(self, calendar_id: str, sync_token: str | None, time_min: datetime) -> SyncResult:
-        cal = self._calendar(calendar_id)
-        since = self._parse_token(cal, sync_token) if sync_token else None
-        if sync_token and since is None:
-            self._counts["calendar.events.list"] += 1  # the request that got 410
-        events = self._events[cal]
-        if since is not None:
-            items = [e for i, e in events.items() if self._changed[(cal, i)] > since]
-        else:
-            items = []
-            for event in events.values():
-                end = _event_end(event)
-                if end is not None and end > time_min:
-                    items.append(event)
-        items.sort(key=lambda e: self._changed[(cal, str(e["id"]))])
-        items = [_tombstone(e) if e.get("status") == "cancelled" else e for e in items]
-        self._counts["calendar.events.list"] += max(1, -(-len(items) // self.page_size))
-        return SyncResult(
-            items=copy.deepcopy(items),
-            next_sync_token=f"fake:{self._epoch}:{cal}:{self._sequence}",
-            full=since is None,
-        )
-
-    def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
-        def action() -> dict[str, Any] | None:
-            self._counts["calendar.events.get"] += 1
-            cal = self._calendar(calendar_id)
-            event = self._events[cal].get(event_id)
-            return copy.deepcopy(event) if event is not None else None
-
-        return self._run("get_event", action)
-
-    # -- internals
-
-    def _calendar(self, calendar_id: str) -> str:
-        cal = self.primary_id if calendar_id == "primary" else calendar_id
-        if cal not in self._calendars:
-            raise _not_found(f"calendar {calendar_id}")
-        return cal
-
-    def _touch(self, cal: str, event: dict[str, Any]) -> None:
-        self._sequence += 1
-        self._changed[(cal, str(event["id"]))] = self._sequence
-        event["updated"] = self._now().astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-    def _parse_token(self, cal: str, token: str) -> int | None:
-        """The sequence a token stands for; None when it is expired or not ours."""
-        match = re.fullmatch(r"fake:(\d+):(.+):(\d+)", token)
-        if not match or int(match[1]) != self._epoch or match[2] != cal:
-            return None
-        return int(match[3])
 
 
 # --------------------------------------------------------------------------- gmail

@@ -62,8 +62,8 @@ def sample_subject(config: Config) -> Subject:
 
 def fixture_subject(config: Config, fixture: Path) -> Subject:
     """A Calendar event JSON file, detected as the daemon would."""
+    from followupd.adapters.google.calendar_events import event_from_api
     from followupd.core.detect import detect
-    from followupd.core.events import event_from_api
 
     now = datetime.now(UTC)
     event = event_from_api("primary", json.loads(fixture.read_text(encoding="utf-8")))

@@ -38,8 +38,9 @@ def build_engine(
 ) -> Engine:
     """The real engine: Google adapters with the stored login. `sleep`: the wait
     between retries (the daemon's is cut short by a stop)."""
-    from followupd.adapters.calendar import GoogleCalendar, resolve_calendars
+    from followupd.adapters.calendar import resolve_calendars
     from followupd.adapters.gmail import GoogleMailbox
+    from followupd.adapters.google.calendar import GoogleCalendar
     from followupd.adapters.google_auth import current_account, load_credentials
     from followupd.adapters.google_clients import GoogleClients
     from followupd.adapters.notify.registry import NotifierRegistry

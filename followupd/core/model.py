@@ -27,6 +27,27 @@ FINAL_STATES = frozenset(
 )
 
 
+class AttendeeKind(StrEnum):
+    """What an invited address is; the calendar adapter knows its provider's signs."""
+
+    PERSON = "person"
+    RESOURCE = "resource"  # a room or equipment
+    GROUP = "group"  # a mailing list, a shared or imported calendar
+
+
+class EventKind(StrEnum):
+    """What sort of calendar entry an event is; only meetings and events made from an
+    email can be interviews."""
+
+    MEETING = "meeting"
+    FROM_EMAIL = "from_email"  # e.g. a booking the calendar read from the user's mail
+    BIRTHDAY = "birthday"
+    FOCUS_TIME = "focus_time"
+    OUT_OF_OFFICE = "out_of_office"
+    WORKING_LOCATION = "working_location"
+    OTHER = "other"  # a kind this code does not know
+
+
 @dataclass(frozen=True)
 class Attendee:
     email: str  # lower-cased
@@ -34,13 +55,14 @@ class Attendee:
     response: str = "needsAction"  # accepted | declined | tentative | needsAction
     is_self: bool = False
     is_organizer: bool = False
-    is_resource: bool = False
+    kind: AttendeeKind = AttendeeKind.PERSON
     optional: bool = False
 
 
 @dataclass(frozen=True)
 class Event:
-    """A calendar event, normalised from Calendar v3 JSON (see core.events)."""
+    """A calendar event, normalised by the calendar adapter (Google's:
+    adapters.google.calendar_events)."""
 
     calendar_id: str
     id: str
@@ -51,12 +73,14 @@ class Event:
     start: datetime | None = None  # timezone-aware; None for all-day or missing
     end: datetime | None = None
     all_day: bool = False
-    event_type: str = "default"
+    kind: EventKind = EventKind.MEETING
+    kind_label: str = ""  # the calendar's own name for the kind, for messages (hostile)
     attendees: tuple[Attendee, ...] = ()
     attendees_omitted: bool = False
     organizer_email: str = ""
     organizer_self: bool = False
     organizer_name: str = ""  # organizer.displayName as given (hostile, like Attendee.name)
+    organizer_kind: AttendeeKind = AttendeeKind.PERSON
     recurring_event_id: str | None = None
     html_link: str = ""
     conference_url: str = ""

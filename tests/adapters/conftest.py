@@ -12,15 +12,19 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 import pytest
 
-from followupd.adapters.calendar import CalendarSource, GoogleCalendar
-from followupd.adapters.fakes import FakeCalendar, FakeMailbox
+from followupd.adapters.calendar import CalendarSource
+from followupd.adapters.calendar_memory import FakeCalendar
+from followupd.adapters.fakes import FakeMailbox
 from followupd.adapters.gmail import GoogleMailbox, Mailbox
+from followupd.adapters.google.calendar import GoogleCalendar
+from followupd.adapters.google.calendar_events import event_from_api
 from followupd.adapters.google_clients import GoogleClients
 
 ME = "ada@example.com"
@@ -138,7 +142,10 @@ def clients(sandbox: Any, sleeps: Sleeps) -> GoogleClients:
 
 @dataclass
 class CalendarWorld:
-    """``source`` under test; ``control`` acts as Google's side (FakeCalendar or Sandbox)."""
+    """``source`` under test; ``control`` acts as Google's side (FakeCalendar or Sandbox).
+
+    Events go in as Calendar v3 JSON on both sides: the twin, which holds core Events,
+    gets them read by the Google parser."""
 
     kind: str
     source: CalendarSource
@@ -149,6 +156,20 @@ class CalendarWorld:
 
     def expire_tokens(self) -> None:
         self.control.invalidate_sync_tokens()
+
+    def add_event(self, data: dict[str, Any], calendar_id: str = "primary") -> str:
+        """Store a Calendar v3 event; returns its id."""
+        if isinstance(self.control, FakeCalendar):
+            return self.control.add_event(event_from_api(calendar_id, data), calendar_id).id
+        return str(self.control.add_event(data, calendar_id)["id"])
+
+    def move_event(self, event_id: str, start: datetime, end: datetime) -> None:
+        """The organizer reschedules a primary-calendar event."""
+        if isinstance(self.control, FakeCalendar):
+            self.control.update_event("primary", event_id, start=start, end=end)
+            return
+        times = {"start": {"dateTime": start.isoformat()}, "end": {"dateTime": end.isoformat()}}
+        self.control.update_event("primary", event_id, times)
 
 
 @dataclass

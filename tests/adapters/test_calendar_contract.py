@@ -9,6 +9,7 @@ import pytest
 
 from followupd.adapters.calendar import resolve_calendars
 from followupd.adapters.google_clients import ApiNotFound
+from followupd.core.model import Event
 
 from .conftest import CalendarWorld
 
@@ -26,12 +27,8 @@ def event(summary: str, start: datetime, minutes: int = 45, **extra: Any) -> dic
     }
 
 
-def when(value: dict[str, str]) -> datetime:
-    return datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
-
-
-def ids(items: list[dict[str, Any]]) -> set[str]:
-    return {str(item["id"]) for item in items}
+def ids(items: list[Event]) -> set[str]:
+    return {item.id for item in items}
 
 
 class TestCalendarSource:
@@ -41,24 +38,25 @@ class TestCalendarSource:
         self, calendar_world: CalendarWorld
     ) -> None:
         cw = calendar_world
-        old = cw.control.add_event(event("Old interview", NOW - timedelta(days=5)))
-        recent = cw.control.add_event(event("Interview", NOW - timedelta(hours=3)))
-        future = cw.control.add_event(event("Onsite", NOW + timedelta(days=2)))
+        old = cw.add_event(event("Old interview", NOW - timedelta(days=5)))
+        recent = cw.add_event(event("Interview", NOW - timedelta(hours=3)))
+        future = cw.add_event(event("Onsite", NOW + timedelta(days=2)))
 
         result = cw.source.sync("primary", None, LOOKBACK)
 
         assert result.full is True
         assert result.next_sync_token
-        assert ids(result.items) == {recent["id"], future["id"]}
-        assert old["id"] not in ids(result.items)
-        by_id = {item["id"]: item for item in result.items}
-        assert by_id[recent["id"]]["summary"] == "Interview"
-        assert by_id[recent["id"]]["attendees"][0]["email"] == "grace@corp.example"
+        assert ids(result.items) == {recent, future}
+        assert old not in ids(result.items)
+        by_id = {item.id: item for item in result.items}
+        assert by_id[recent].summary == "Interview"
+        assert by_id[recent].attendees[0].email == "grace@corp.example"
+        assert by_id[recent].calendar_id == "primary"
 
     def test_full_sync_follows_pages(self, calendar_world: CalendarWorld) -> None:
         cw = calendar_world
         for n in range(6000):
-            cw.control.add_event(event(f"Event {n}", NOW + timedelta(minutes=n)))
+            cw.add_event(event(f"Event {n}", NOW + timedelta(minutes=n)))
         before = cw.counts().get("calendar.events.list", 0)
 
         result = cw.source.sync("primary", None, LOOKBACK)
@@ -72,35 +70,28 @@ class TestCalendarSource:
 
     def test_incremental_sync_returns_only_changes(self, calendar_world: CalendarWorld) -> None:
         cw = calendar_world
-        kept = cw.control.add_event(event("Unchanged", NOW + timedelta(hours=1)))
-        moved = cw.control.add_event(event("Phone screen", NOW + timedelta(hours=2)))
-        cancelled = cw.control.add_event(event("Interview A", NOW + timedelta(hours=3)))
-        deleted = cw.control.add_event(event("Interview B", NOW + timedelta(hours=4)))
+        kept = cw.add_event(event("Unchanged", NOW + timedelta(hours=1)))
+        moved = cw.add_event(event("Phone screen", NOW + timedelta(hours=2)))
+        cancelled = cw.add_event(event("Interview A", NOW + timedelta(hours=3)))
+        deleted = cw.add_event(event("Interview B", NOW + timedelta(hours=4)))
         first = cw.source.sync("primary", None, LOOKBACK)
-        assert {kept["id"], moved["id"], cancelled["id"], deleted["id"]} <= ids(first.items)
+        assert {kept, moved, cancelled, deleted} <= ids(first.items)
 
-        added = cw.control.add_event(event("Onsite", NOW + timedelta(days=1)))
+        added = cw.add_event(event("Onsite", NOW + timedelta(days=1)))
         new_start = NOW + timedelta(hours=5)
-        cw.control.update_event(
-            "primary",
-            moved["id"],
-            {
-                "start": {"dateTime": new_start.isoformat()},
-                "end": {"dateTime": (new_start + timedelta(minutes=30)).isoformat()},
-            },
-        )
-        cw.control.cancel_event("primary", cancelled["id"])
-        cw.control.delete_event("primary", deleted["id"])
+        cw.move_event(moved, new_start, new_start + timedelta(minutes=30))
+        cw.control.cancel_event("primary", cancelled)
+        cw.control.delete_event("primary", deleted)
 
         second = cw.source.sync("primary", first.next_sync_token, LOOKBACK)
 
         assert second.full is False
-        assert ids(second.items) == {added["id"], moved["id"], cancelled["id"], deleted["id"]}
-        by_id = {item["id"]: item for item in second.items}
-        assert when(by_id[moved["id"]]["start"]) == new_start
-        assert by_id[cancelled["id"]]["status"] == "cancelled"
-        assert by_id[deleted["id"]]["status"] == "cancelled"
-        assert by_id[added["id"]]["status"] == "confirmed"
+        assert ids(second.items) == {added, moved, cancelled, deleted}
+        by_id = {item.id: item for item in second.items}
+        assert by_id[moved].start == new_start
+        assert by_id[cancelled].status == "cancelled"
+        assert by_id[deleted].status == "cancelled"
+        assert by_id[added].status == "confirmed"
         assert second.next_sync_token
 
         third = cw.source.sync("primary", second.next_sync_token, LOOKBACK)
@@ -108,15 +99,15 @@ class TestCalendarSource:
 
     def test_expired_token_means_full_resync(self, calendar_world: CalendarWorld) -> None:
         cw = calendar_world
-        one = cw.control.add_event(event("Interview", NOW + timedelta(hours=1)))
+        one = cw.add_event(event("Interview", NOW + timedelta(hours=1)))
         first = cw.source.sync("primary", None, LOOKBACK)
-        two = cw.control.add_event(event("Onsite", NOW + timedelta(hours=2)))
+        two = cw.add_event(event("Onsite", NOW + timedelta(hours=2)))
         cw.expire_tokens()
 
         result = cw.source.sync("primary", first.next_sync_token, LOOKBACK)
 
         assert result.full is True
-        assert ids(result.items) >= {one["id"], two["id"]}
+        assert ids(result.items) >= {one, two}
         assert result.next_sync_token != first.next_sync_token
         after = cw.source.sync("primary", result.next_sync_token, LOOKBACK)
         assert after.full is False and after.items == []
@@ -124,22 +115,23 @@ class TestCalendarSource:
     def test_tokens_are_per_calendar(self, calendar_world: CalendarWorld) -> None:
         cw = calendar_world
         cw.control.add_calendar("team@group.calendar.google.com", "Team")
-        cw.control.add_event(event("Team sync", NOW + timedelta(hours=1)), "primary")
-        theirs = cw.control.add_event(
+        cw.add_event(event("Team sync", NOW + timedelta(hours=1)), "primary")
+        theirs = cw.add_event(
             event("Panel interview", NOW + timedelta(hours=2)), "team@group.calendar.google.com"
         )
         result = cw.source.sync("team@group.calendar.google.com", None, LOOKBACK)
-        assert ids(result.items) == {theirs["id"]}
+        assert ids(result.items) == {theirs}
+        assert {item.calendar_id for item in result.items} == {"team@group.calendar.google.com"}
 
     def test_get_event(self, calendar_world: CalendarWorld) -> None:
         cw = calendar_world
-        created = cw.control.add_event(event("Interview", NOW + timedelta(hours=1)))
-        got = cw.source.get_event("primary", created["id"])
-        assert got is not None and got["summary"] == "Interview"
+        created = cw.add_event(event("Interview", NOW + timedelta(hours=1)))
+        got = cw.source.get_event("primary", created)
+        assert got is not None and got.summary == "Interview"
         assert cw.source.get_event("primary", "nosuchevent0123") is None
-        cw.control.cancel_event("primary", created["id"])
-        after = cw.source.get_event("primary", created["id"])
-        assert after is not None and after["status"] == "cancelled"
+        cw.control.cancel_event("primary", created)
+        after = cw.source.get_event("primary", created)
+        assert after is not None and after.status == "cancelled"
 
     def test_unknown_calendar_is_not_found(self, calendar_world: CalendarWorld) -> None:
         with pytest.raises(ApiNotFound):

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followupd.adapters.fakes import FakeCalendar, FakeMailbox
+from followupd.adapters.calendar_memory import FakeCalendar
+from followupd.adapters.fakes import FakeMailbox
 from followupd.adapters.gmail import SendUncertain
 from followupd.adapters.google_clients import Unavailable
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from followupd.adapters.calendar import GoogleCalendar
 from followupd.adapters.gmail import GoogleMailbox, SendUncertain
+from followupd.adapters.google.calendar import GoogleCalendar
 from followupd.adapters.google_clients import (
     GoogleClients,
     OutcomeUnknown,

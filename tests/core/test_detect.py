@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from followupd.adapters.google.calendar_events import event_from_api
 from followupd.core.detect import (
     company_from_domain,
     detect,
@@ -22,8 +23,7 @@ from followupd.core.detect import (
     match_rule,
     name_from_address,
 )
-from followupd.core.events import event_from_api
-from followupd.core.model import Attendee, Detection, Event
+from followupd.core.model import Attendee, AttendeeKind, Detection, Event, EventKind
 from followupd.core.settings import DetectSettings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
@@ -159,11 +159,11 @@ def test_hostile_fixture_names_are_clean() -> None:
     ("change", "reason"),
     [
         ({"status": "cancelled"}, "cancelled"),
-        ({"event_type": "outOfOffice"}, "event type outOfOffice"),
-        ({"event_type": "focusTime"}, "event type"),
-        ({"event_type": "workingLocation"}, "event type"),
-        ({"event_type": "birthday"}, "event type"),
-        ({"event_type": "x\r\nInjected: 1"}, "event type unknown"),
+        ({"kind": EventKind.OUT_OF_OFFICE, "kind_label": "outOfOffice"}, "event type outOfOffice"),
+        ({"kind": EventKind.FOCUS_TIME}, "event type"),
+        ({"kind": EventKind.WORKING_LOCATION}, "event type"),
+        ({"kind": EventKind.BIRTHDAY}, "event type"),
+        ({"kind": EventKind.OTHER, "kind_label": "x\r\nInjected: 1"}, "event type unknown"),
         ({"all_day": True, "start": None, "end": None}, "all-day"),
         ({"start": None}, "no start"),
         ({"end": None}, "no start or end"),
@@ -179,8 +179,8 @@ def test_never(change: dict[str, Any], reason: str) -> None:
 
 
 def test_from_gmail_counts_like_default() -> None:
-    assert detect(make_event(event_type="fromGmail"), RULES, USER).is_interview
-    assert detect(make_event(event_type="default"), RULES, USER).is_interview
+    assert detect(make_event(kind=EventKind.FROM_EMAIL), RULES, USER).is_interview
+    assert detect(make_event(kind=EventKind.MEETING), RULES, USER).is_interview
 
 
 def test_baseline_yes() -> None:
@@ -355,14 +355,23 @@ def me() -> Attendee:
     return Attendee(USER, "", "accepted", is_self=True)
 
 
+def google_attendee(email: str, name: str, *, resource: bool = False) -> Attendee:
+    """An accepted attendee as the Google parser reads it (rooms and groups by address)."""
+    data = {"attendees": [{"email": email, "displayName": name, "responseStatus": "accepted",
+                           "resource": resource}]}  # fmt: skip
+    return event_from_api("primary", data).attendees[0]
+
+
 @pytest.mark.parametrize(
     "other",
     [
-        Attendee("room@acme.com", "Big Room", "accepted", is_resource=True),
-        Attendee("c_123@resource.calendar.google.com", "Lobby", "accepted"),
-        Attendee("team@group.calendar.google.com", "Team", "accepted"),
-        Attendee("x@import.calendar.google.com", "Imported", "accepted"),
-        Attendee("eng@googlegroups.com", "Eng", "accepted"),
+        Attendee("room@acme.com", "Big Room", "accepted", kind=AttendeeKind.RESOURCE),
+        Attendee("team@acme.com", "Team", "accepted", kind=AttendeeKind.GROUP),
+        google_attendee("room@acme.com", "Jane Doe", resource=True),
+        google_attendee("c_123@resource.calendar.google.com", "Lobby"),
+        google_attendee("team@group.calendar.google.com", "Team"),
+        google_attendee("x@import.calendar.google.com", "Imported"),
+        google_attendee("eng@googlegroups.com", "Eng"),
         Attendee("conf-5@acme.com", "Conference Room 5 (12)", "accepted"),
         Attendee("noreply@acme.com", "", "accepted"),
         Attendee("no-reply@acme.com", "", "accepted"),
@@ -458,7 +467,8 @@ def test_recipients_deduplicated_and_organizer_fallback() -> None:
     "flagged",
     [
         Attendee("jane.doe@acme.com", "", "accepted", is_self=True),
-        Attendee("jane.doe@acme.com", "", "accepted", is_resource=True),
+        Attendee("jane.doe@acme.com", "", "accepted", kind=AttendeeKind.RESOURCE),
+        Attendee("jane.doe@acme.com", "", "accepted", kind=AttendeeKind.GROUP),
         Attendee("jane.doe@acme.com", "", "declined"),
     ],
 )
@@ -883,7 +893,7 @@ def test_recipients_never_user_room_or_declined(
         else:  # no entry for that address may say "declined", "room" or "me"
             for entry in entries:
                 assert entry.response != "declined"
-                assert not entry.is_resource
+                assert entry.kind is AttendeeKind.PERSON
                 assert not entry.is_self
     for person in det.interviewers:
         for text in (person.name, person.first_name):
@@ -939,3 +949,13 @@ def test_arbitrary_json_never_crashes(data: dict[str, Any], user: str, force_tim
     assert det.kind in ("phone_screen", "interview", "panel", "onsite")
     for person in det.interviewers:
         assert not BAD_NAME_CHARS.search(person.name)
+
+
+def test_rooms_and_groups_are_known_by_kind_not_by_provider_domain() -> None:
+    """The core reads the calendar adapter's facts, never a provider's domains."""
+    lobby = Attendee("c_123@resource.calendar.google.com", "Lobby", "accepted")
+    det = detect(make_event(attendees=(lobby, me()), organizer_email=""), RULES, USER)
+    assert [p.email for p in det.recipients] == ["c_123@resource.calendar.google.com"]
+    for kind in (AttendeeKind.RESOURCE, AttendeeKind.GROUP):
+        event = make_event(attendees=(me(),), organizer_email="team@acme.com", organizer_kind=kind)
+        assert "no external attendee" in detect(event, RULES, USER).reason

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from followupd.adapters.fakes import FakeCalendar, FakeMailbox
+from followupd.adapters.calendar_memory import FakeCalendar
+from followupd.adapters.fakes import FakeMailbox
 from followupd.adapters.gmail import SendUncertain
 from followupd.adapters.notify.memory import InMemoryNotifier
 from followupd.adapters.store import Store
 from followupd.adapters.templates import TemplateStore
 from followupd.config import validate
-from followupd.core.model import State
+from followupd.core.model import Attendee, Event, State
 from followupd.core.settings import Config
 from followupd.core.timing import FixedClock
 from followupd.engine import Engine
@@ -46,21 +47,18 @@ def interview(
     minutes: int = 45,
     people: tuple[tuple[str, str], ...] = (("jane.doe@acme.com", "Jane Doe"),),
     summary: str = "Interview: Backend Engineer, Acme",
-) -> dict[str, Any]:
-    attendees = [{"email": ME, "self": True, "responseStatus": "accepted"}]
-    attendees += [
-        {"email": email, "displayName": name, "responseStatus": "accepted"}
-        for email, name in people
-    ]
-    return {
-        "id": event_id,
-        "summary": summary,
-        "status": "confirmed",
-        "start": {"dateTime": start.isoformat()},
-        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
-        "attendees": attendees,
-        "organizer": {"email": people[0][0]},
-    }
+) -> Event:
+    attendees = [Attendee(ME, response="accepted", is_self=True)]
+    attendees += [Attendee(email, name, "accepted") for email, name in people]
+    return Event(
+        calendar_id="primary",
+        id=event_id,
+        summary=summary,
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        attendees=tuple(attendees),
+        organizer_email=people[0][0],
+    )
 
 
 class World:
@@ -69,7 +67,7 @@ class World:
     def __init__(self, tmp_path: Path, config: Config) -> None:
         self.clock = FixedClock(T0 - timedelta(hours=1))
         self.config = config
-        self.calendar = FakeCalendar(primary_id=ME, now=self.clock.now)
+        self.calendar = FakeCalendar(primary_id=ME)
         self.mailbox = FakeMailbox(ME, now=self.clock.now)
         self.notifier = InMemoryNotifier()
         self.db = tmp_path / "state.db"
@@ -283,12 +281,7 @@ class TestCalendarChanges:
         world.at(T0 - timedelta(minutes=30))
         later = T0 + timedelta(days=2)
         world.calendar.update_event(
-            "primary",
-            "ev1",
-            {
-                "start": {"dateTime": later.isoformat()},
-                "end": {"dateTime": (later + timedelta(minutes=45)).isoformat()},
-            },
+            "primary", "ev1", start=later, end=later + timedelta(minutes=45)
         )
         world.at(after_end())
         fu = world.only()

@@ -1,8 +1,8 @@
 """`detect`: is this calendar event an interview, and who gets a follow-up?
 
 Decisions, in the order `detect` applies them (where the brief left room):
-- Never an interview: a cancelled event; an event type other than "default" or
-  "fromGmail" (fromGmail events, e.g. an interview booked by email, go through the
+- Never an interview: a cancelled event; an event of a kind other than a meeting or
+  one made from an email (those, e.g. an interview booked by email, go through the
   same rules; they rarely have attendees, so in practice only `#followup` makes them
   count); an all-day event; an event without a start or end, or ending before it
   starts; an event the user declined (even with `#followup`).
@@ -26,7 +26,7 @@ from followupd.core.detect.listing import recipients_and_interviewers
 from followupd.core.detect.people import Guests, guests_of
 from followupd.core.detect.rules import forcing_tag, match_rule, quote_rule
 from followupd.core.detect.titles import company_and_role, kind_from_title
-from followupd.core.model import Attendee, Detection, Event, Person
+from followupd.core.model import Attendee, Detection, Event, EventKind, Person
 
 if TYPE_CHECKING:
     from followupd.core.settings import DetectSettings
@@ -43,16 +43,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _safe_type(event_type: str) -> str:
-    return event_type if re.fullmatch(r"[A-Za-z]{1,30}", event_type) else "unknown"
+def _kind_label(event: Event) -> str:
+    """The calendar's own name for the event's kind, when it is one plain word."""
+    label = event.kind_label or event.kind.value.replace("_", "")
+    return label if re.fullmatch(r"[A-Za-z]{1,30}", label) else "unknown"
 
 
 def _never(event: Event) -> Detection | None:
     """The events that are never an interview, whatever their words or tags."""
     if event.cancelled:
         return Detection(False, "event cancelled")
-    if event.event_type not in ("default", "fromGmail"):
-        return Detection(False, f"event type {_safe_type(event.event_type)} is never an interview")
+    if event.kind not in (EventKind.MEETING, EventKind.FROM_EMAIL):
+        return Detection(False, f"event type {_kind_label(event)} is never an interview")
     if event.all_day:
         return Detection(False, "all-day event")
     if event.start is None or event.end is None:

@@ -42,7 +42,6 @@ from followupd.core.detect.vocabulary import (
     PARENS,
     PERSONAL_DOMAINS,
     PERSONAL_FAMILIES,
-    RESOURCE_DOMAINS,
     ROLE_MAILBOX_WORDS,
     ROOM_NAME,
     SECOND_LEVEL,
@@ -51,7 +50,7 @@ from followupd.core.detect.vocabulary import (
     TOOL_DOMAINS,
     TOOL_LOCAL_TOKENS,
 )
-from followupd.core.model import Attendee, Event
+from followupd.core.model import Attendee, AttendeeKind, Event
 from followupd.core.text import has_letter
 
 # --------------------------------------------------------------------------- addresses
@@ -77,8 +76,9 @@ def usable_address(email: str) -> bool:
     return len(email) <= 254 and EMAIL.fullmatch(email) is not None
 
 
-def is_room(att: Attendee) -> bool:
-    if att.is_resource or in_domains(domain_of(att.email), RESOURCE_DOMAINS):
+def is_room_or_group(att: Attendee) -> bool:
+    """Not a person: the calendar says so, or the display name is a room's."""
+    if att.kind is not AttendeeKind.PERSON:
         return True
     return bool(att.name) and ROOM_NAME.search(fold(att.name[:200])) is not None
 
@@ -231,7 +231,7 @@ class Guests:
 
     attendees: tuple[Attendee, ...]
     self_emails: frozenset[str]
-    room_emails: frozenset[str]
+    room_or_group_emails: frozenset[str]
     declined_emails: frozenset[str]
     names: Mapping[str, str]  # address -> name from displayName or the address
 
@@ -251,7 +251,7 @@ class Guests:
                 or email in seen
                 or self.is_user(att)
                 or not usable_address(email)
-                or email in self.room_emails
+                or email in self.room_or_group_emails
                 or in_domains(domain_of(email), ignore_domains)
                 or is_tool(email, ignore_senders)
             ):
@@ -265,7 +265,9 @@ class Guests:
         return [
             (a, self.names[a.email])
             for a in self.attendees
-            if a.email and a.email not in self.room_emails and not is_tool(a.email, ignore_senders)
+            if a.email
+            and a.email not in self.room_or_group_emails
+            and not is_tool(a.email, ignore_senders)
         ]
 
 
@@ -283,6 +285,7 @@ def guests_of(event: Event, user: str) -> Guests:
                 response="accepted",
                 is_self=event.organizer_self,
                 is_organizer=True,
+                kind=event.organizer_kind,
             )
         )
     self_emails = {a.email for a in attendees if a.is_self} | {user}
@@ -294,7 +297,7 @@ def guests_of(event: Event, user: str) -> Guests:
     return Guests(
         attendees=tuple(attendees),
         self_emails=frozenset(self_emails),
-        room_emails=frozenset(a.email for a in attendees if is_room(a)),
+        room_or_group_emails=frozenset(a.email for a in attendees if is_room_or_group(a)),
         declined_emails=frozenset(a.email for a in attendees if a.response == "declined"),
         names=names,
     )

@@ -30,7 +30,6 @@ FOLLOWUP_TAG = re.compile(r"(?<![\w#])#(no[-_]?)?follow[-_]?up(?![\w-])", re.IGN
 
 
 EMAIL = re.compile(r"[\w.%+'-]{1,64}@(?:[\w-]{1,63}\.)+[\w-]{2,63}")
-RESOURCE_DOMAINS = ("calendar.google.com", "googlegroups.com")
 ROOM_NAME = re.compile(
     r"(?<!\w)(?:room|boardroom|besprechungsraum|konferenzraum|meetingraum)(?!\w)"
 )

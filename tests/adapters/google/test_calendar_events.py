@@ -1,4 +1,4 @@
-"""core.events: Calendar v3 JSON -> Event, never raising on junk."""
+"""adapters.google.calendar_events: Calendar v3 JSON -> Event, never raising on junk."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from followupd.core.events import event_from_api, normalize_email, parse_rfc3339
-from followupd.core.model import Event
+from followupd.adapters.google.calendar_events import (
+    attendee_kind,
+    event_from_api,
+    normalize_email,
+    parse_rfc3339,
+)
+from followupd.core.model import AttendeeKind, Event, EventKind
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
 
 
 def fixture_names() -> list[str]:
@@ -114,7 +119,7 @@ def test_full_event() -> None:
     assert event.end == datetime(2024, 6, 12, 13, 30, tzinfo=UTC)
     assert event.start is not None and event.start.tzinfo == ZoneInfo("Europe/Berlin")
     assert not event.all_day
-    assert event.event_type == "default"
+    assert event.kind is EventKind.MEETING and event.kind_label == "default"
     assert event.organizer_email == "jane.doe@acme.com"
     assert event.organizer_name == "Jane Doe"
     assert not event.organizer_self
@@ -208,12 +213,17 @@ def test_wrong_types_fall_back_to_defaults() -> None:
     assert event.status == "confirmed"
     assert event.summary == "" and event.description == "" and event.location == ""
     assert event.start is None and event.end is None and not event.all_day
-    assert event.event_type == "default"
+    assert event.kind is EventKind.MEETING and event.kind_label == ""
     assert len(event.attendees) == 2
     odd, xyz = event.attendees
     assert odd.email == "" and odd.name == "" and odd.response == "needsAction"
     assert not odd.is_self
-    assert xyz.email == "x@y.z" and not xyz.is_resource and not xyz.optional and xyz.is_organizer
+    assert (
+        xyz.email == "x@y.z"
+        and xyz.kind is AttendeeKind.PERSON
+        and not xyz.optional
+        and xyz.is_organizer
+    )
     assert not event.attendees_omitted
     assert event.organizer_email == ""
     assert event.recurring_event_id is None
@@ -254,11 +264,58 @@ def test_recurring_instance_and_omitted_attendees() -> None:
     assert omitted.organizer_name == "Miles Dyson"
 
 
-def test_event_types_are_kept() -> None:
-    assert event_from_api("p", load("out_of_office")).event_type == "outOfOffice"
-    assert event_from_api("p", load("focus_time")).event_type == "focusTime"
-    assert event_from_api("p", load("working_location")).event_type == "workingLocation"
-    assert event_from_api("p", load("birthday")).event_type == "birthday"
+@pytest.mark.parametrize(
+    ("name", "kind", "label"),
+    [
+        ("out_of_office", EventKind.OUT_OF_OFFICE, "outOfOffice"),
+        ("focus_time", EventKind.FOCUS_TIME, "focusTime"),
+        ("working_location", EventKind.WORKING_LOCATION, "workingLocation"),
+        ("birthday", EventKind.BIRTHDAY, "birthday"),
+    ],
+)
+def test_event_types_become_kinds_and_keep_their_label(
+    name: str, kind: EventKind, label: str
+) -> None:
+    event = event_from_api("p", load(name))
+    assert event.kind is kind and event.kind_label == label
+
+
+@pytest.mark.parametrize(
+    ("event_type", "kind"),
+    [
+        ("fromGmail", EventKind.FROM_EMAIL),
+        ("default", EventKind.MEETING),
+        ("  default ", EventKind.MEETING),
+        ("", EventKind.MEETING),
+        ("somethingNew", EventKind.OTHER),
+        ("x\r\nInjected: 1", EventKind.OTHER),
+    ],
+)
+def test_unknown_event_types_are_other(event_type: str, kind: EventKind) -> None:
+    assert event_from_api("p", {"eventType": event_type}).kind is kind
+
+
+@pytest.mark.parametrize(
+    ("email", "resource", "kind"),
+    [
+        ("room@acme.com", True, AttendeeKind.RESOURCE),
+        ("c_123@resource.calendar.google.com", False, AttendeeKind.RESOURCE),
+        ("team@group.calendar.google.com", False, AttendeeKind.GROUP),
+        ("x@import.calendar.google.com", False, AttendeeKind.GROUP),
+        ("x@calendar.google.com", False, AttendeeKind.GROUP),
+        ("eng@googlegroups.com", False, AttendeeKind.GROUP),
+        ("jane@acme.com", False, AttendeeKind.PERSON),
+        ("jane@notcalendar.google.com", False, AttendeeKind.PERSON),
+        ("jane@google.com", False, AttendeeKind.PERSON),
+    ],
+)
+def test_attendee_kind_from_google_signs(email: str, resource: bool, kind: AttendeeKind) -> None:
+    assert attendee_kind(email, resource=resource) is kind
+    data = {"attendees": [{"email": email, "resource": resource}], "organizer": {"email": email}}
+    event = event_from_api("p", data)
+    assert event.attendees[0].kind is kind
+    # Google gives an organizer no resource flag: the address alone decides.
+    assert event.organizer_kind is attendee_kind(email, resource=False)
 
 
 @pytest.mark.parametrize("name", fixture_names())

@@ -1,4 +1,4 @@
-"""Calendar v3 event JSON -> `Event`. Pure: no I/O, no Google libraries.
+"""Calendar v3 event JSON -> the core's `Event`. Pure: no I/O, no Google libraries.
 
 The input is hostile: any key may be missing or hold the wrong type, dates may be
 junk. `event_from_api` never raises on JSON-shaped input (dicts, lists, strings,
@@ -16,6 +16,13 @@ Decisions (where the Calendar API documentation leaves room):
   are kept (a `javascript:` or `tel:` URI is not a meeting link).
 - Emails are stripped and lower-cased (a leading "mailto:" is dropped); they are not
   validated here: detection decides who is a usable recipient.
+- Google's own signs become the core's facts. An attendee is a resource when it
+  carries `resource: true` or an address under resource.calendar.google.com; a group
+  when its address is under any other *.calendar.google.com (group and imported
+  calendars) or googlegroups.com; a person otherwise. The organizer, who carries no
+  resource flag, is judged by the address alone. `eventType` maps to `EventKind`
+  (missing: "default", a meeting; unknown: OTHER), and is kept as given (stripped) in
+  `kind_label` for messages.
 """
 
 from __future__ import annotations
@@ -27,9 +34,9 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from followupd.core.model import Attendee, Event
+from followupd.core.model import Attendee, AttendeeKind, Event, EventKind
 
-__all__ = ["event_from_api", "normalize_email", "parse_rfc3339"]
+__all__ = ["attendee_kind", "event_from_api", "normalize_email", "parse_rfc3339"]
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?"
@@ -41,6 +48,16 @@ _RESPONSES = frozenset({"accepted", "declined", "tentative", "needsAction"})
 _STATUSES = frozenset({"confirmed", "tentative", "cancelled"})
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f<>\"']{1,2000}", re.IGNORECASE)
 _MAX_ZONE_NAME = 64
+_RESOURCE_DOMAINS = ("resource.calendar.google.com",)
+_GROUP_DOMAINS = ("calendar.google.com", "googlegroups.com")  # after the resource ones
+_EVENT_KINDS = {
+    "default": EventKind.MEETING,
+    "fromGmail": EventKind.FROM_EMAIL,
+    "birthday": EventKind.BIRTHDAY,
+    "focusTime": EventKind.FOCUS_TIME,
+    "outOfOffice": EventKind.OUT_OF_OFFICE,
+    "workingLocation": EventKind.WORKING_LOCATION,
+}
 
 
 def parse_rfc3339(value: object, default_tz: tzinfo | None = None) -> datetime | None:
@@ -90,6 +107,20 @@ def normalize_email(value: object) -> str:
     return email
 
 
+def attendee_kind(email: str, *, resource: bool) -> AttendeeKind:
+    """A person, a resource (room) or a group, from Google's flag and address."""
+    domain = email.rpartition("@")[2]
+    if resource or _under(domain, _RESOURCE_DOMAINS):
+        return AttendeeKind.RESOURCE
+    if _under(domain, _GROUP_DOMAINS):
+        return AttendeeKind.GROUP
+    return AttendeeKind.PERSON
+
+
+def _under(domain: str, domains: tuple[str, ...]) -> bool:
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
 def event_from_api(calendar_id: str, data: Mapping[str, Any]) -> Event:
     """Normalise one Calendar v3 event resource (or a cancelled incremental stub)."""
     if not isinstance(data, Mapping):
@@ -103,6 +134,7 @@ def event_from_api(calendar_id: str, data: Mapping[str, Any]) -> Event:
         start = end = None
     organizer = _map(data.get("organizer"))
     event_type = _str(data.get("eventType")).strip()
+    organizer_email = normalize_email(organizer.get("email"))
     recurring = data.get("recurringEventId")
     return Event(
         calendar_id=cal,
@@ -114,12 +146,14 @@ def event_from_api(calendar_id: str, data: Mapping[str, Any]) -> Event:
         start=start,
         end=end,
         all_day=all_day,
-        event_type=event_type or "default",
+        kind=_EVENT_KINDS.get(event_type or "default", EventKind.OTHER),
+        kind_label=event_type,
         attendees=_attendees(data.get("attendees")),
         attendees_omitted=data.get("attendeesOmitted") is True,
-        organizer_email=normalize_email(organizer.get("email")),
+        organizer_email=organizer_email,
         organizer_self=organizer.get("self") is True,
         organizer_name=_str(organizer.get("displayName")),
+        organizer_kind=attendee_kind(organizer_email, resource=False),
         recurring_event_id=recurring if isinstance(recurring, str) and recurring else None,
         html_link=_str(data.get("htmlLink")),
         conference_url=_conference_url(data),
@@ -175,14 +209,15 @@ def _attendees(value: object) -> tuple[Attendee, ...]:
         if not isinstance(item, Mapping):
             continue
         response = _str(item.get("responseStatus"))
+        email = normalize_email(item.get("email"))
         out.append(
             Attendee(
-                email=normalize_email(item.get("email")),
+                email=email,
                 name=_str(item.get("displayName")),
                 response=response if response in _RESPONSES else "needsAction",
                 is_self=item.get("self") is True,
                 is_organizer=item.get("organizer") is True,
-                is_resource=item.get("resource") is True,
+                kind=attendee_kind(email, resource=item.get("resource") is True),
                 optional=item.get("optional") is True,
             )
         )

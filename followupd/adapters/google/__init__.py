@@ -1,0 +1,1 @@
+"""Google: the Calendar adapter and its Calendar v3 JSON parser (more to come here)."""
