@@ -95,8 +95,8 @@ def ordinary(index: int, start_in_hours: float) -> dict[str, Any]:
 
 
 def calendar_events(total: int, interviews: int = 5) -> list[dict[str, Any]]:
-    """``total`` single events from 40 hours ago to 59 days ahead (inside the lookback
-    and the horizon), ``interviews`` of them future interviews."""
+    """``total`` single events from 40 hours ago to 59 days ahead (none ended before the
+    lookback), ``interviews`` of them future interviews."""
     events = [interview(i, 72 + 24 * i) for i in range(interviews)]
     span = 40 + 59 * 24
     for i in range(total - interviews):

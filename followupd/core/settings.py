@@ -256,7 +256,6 @@ class DetectSettings(_Section):
     ignore_domains: Annotated[list[str], _Check(_domains)] = field(default_factory=list)
     ignore_senders: list[str] = field(default_factory=list)
     lookback: Duration = timedelta(hours=48)
-    horizon: Duration = timedelta(days=60)
 
 
 @dataclass(frozen=True)
