@@ -231,10 +231,10 @@ def build_engine(endpoint: str, workdir: Path, calendars: list[str] | None = Non
     """The real engine wired as followupd/app.py build_engine wires it: GoogleClients,
     GoogleCalendar, GoogleMailbox, a Store in ``workdir``, TemplateStore, no notifiers,
     SystemClock; credentials from the sandbox's OAuth flow."""
-    from followupd.adapters.gmail import GoogleMailbox
     from followupd.adapters.google.calendar import GoogleCalendar
-    from followupd.adapters.google_auth import scopes_for
-    from followupd.adapters.google_clients import GoogleClients
+    from followupd.adapters.google.gmail import GoogleMailbox
+    from followupd.adapters.google.scopes import scopes_for
+    from followupd.adapters.google.transport import GoogleClients
     from followupd.adapters.store import Store
     from followupd.adapters.templates import TemplateStore
     from followupd.core import timing

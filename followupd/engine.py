@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from followupd.adapters.calendar import CalendarSource
-from followupd.adapters.gmail import Mailbox, MessageMeta, SendUncertain, normalize_message_id
+from followupd.adapters.mailbox import Mailbox, MessageMeta, SendUncertain, normalize_message_id
 from followupd.adapters.notify.base import Notifier, NotifyError
 from followupd.adapters.notify.registry import NotifierRegistry
 from followupd.adapters.store import Store
@@ -297,7 +297,7 @@ class Engine:
             return None
         if messages is None:
             return []
-        return [m for m in messages if "SENT" in m.labels and "DRAFT" not in m.labels]
+        return [m for m in messages if m.sent and not m.draft]
 
     def _check_reply(self, fu: FollowUp) -> None:
         if not self.config.google.metadata_scope or fu.sent_at is None:
@@ -311,8 +311,8 @@ class Engine:
                 return
             for message in messages:
                 if (
-                    "SENT" not in message.labels
-                    and "DRAFT" not in message.labels
+                    not message.sent
+                    and not message.draft
                     and self.account not in message.sender.lower()
                     and message.internal_date >= fu.sent_at
                 ):
@@ -353,8 +353,8 @@ class Engine:
         for meta, text in messages:
             if (
                 meta.sender == self.account
-                and "SENT" in meta.labels
-                and not {"DRAFT", "SPAM", "TRASH"} & set(meta.labels)
+                and meta.sent
+                and not (meta.draft or meta.junk)
                 and not meta.rfc_message_id.startswith("<followupd.")
                 and meta.internal_date > since
             ):

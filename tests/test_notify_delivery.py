@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from followupd.adapters.fakes import FakeMailbox
+from followupd.adapters.mailbox_memory import FakeMailbox
 from followupd.adapters.notify.base import Delivery, Notifier, NotifyError
 from followupd.adapters.notify.command import CommandNotifier
 from followupd.adapters.notify.desktop import DesktopNotifier

@@ -9,7 +9,7 @@ and expire (410, here a silent full sync, as the real adapter does); a full sync
 returns the events ending after ``time_min`` (an all-day event carries no times in the
 core: a full sync always returns it). ``counts()`` counts the Google API requests the
 real adapter would have made for the same calls (pages included), and ``fail_next``
-injects faults (see ``fakes``).
+injects faults (see ``faults_memory``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from followupd.adapters.calendar import CalendarInfo, SyncResult
-from followupd.adapters.fakes import _Faults, _not_found
+from followupd.adapters.faults_memory import Faults, not_found
 from followupd.adapters.google.calendar import PAGE_SIZE
 from followupd.core.model import Event
 
@@ -40,7 +40,7 @@ def _ends_after(event: Event, time_min: datetime) -> bool:
     return event.end > time_min if event.end is not None else event.all_day
 
 
-class FakeCalendar(_Faults):
+class FakeCalendar(Faults):
     """A CalendarSource in memory. The primary calendar answers to ``"primary"`` too."""
 
     def __init__(
@@ -163,7 +163,7 @@ class FakeCalendar(_Faults):
     def _calendar(self, calendar_id: str) -> str:
         cal = self.primary_id if calendar_id == "primary" else calendar_id
         if cal not in self._calendars:
-            raise _not_found(f"calendar {calendar_id}")
+            raise not_found(f"calendar {calendar_id}")
         return cal
 
     def _touch(self, cal: str, event_id: str) -> None:

@@ -1,6 +1,6 @@
 """Where the OAuth token record lives: the system keyring, or (opt-in) a 0600 file.
 
-A record is a small JSON object (see :mod:`followupd.adapters.google_auth`); this
+A record is a small JSON object (see :mod:`followupd.adapters.google.credentials`); this
 module does not look inside it. Keyring entries use service ``followupd`` and user =
 the account's address, as DESIGN.md fixes.
 

@@ -120,12 +120,13 @@ def check_templates(config: Config, findings: Findings) -> None:
 
 
 def check_login(config: Config, findings: Findings) -> None:
-    from followupd.adapters import google_auth
+    from followupd.adapters.google.account import current_account
+    from followupd.adapters.google.scopes import scope_gaps
     from followupd.adapters.tokens import token_store_for
 
     try:
         store = token_store_for(config)
-        account = google_auth.current_account(config)
+        account = current_account(config)
         if not account:
             findings.add(
                 "login", False, "not logged in", "run `followupd login --client-secrets FILE`"
@@ -145,15 +146,14 @@ def check_login(config: Config, findings: Findings) -> None:
         if warning:
             findings.add("keyring", False, warning, 'prefer token_store = "keyring"', "warning")
         granted = set(record.get("scopes") or [])
-        for info in google_auth.scopes_for(config):
-            if info.scope not in granted:
-                findings.add(
-                    "scopes",
-                    False,
-                    f"{info.scope} not granted: {info.feature} is off",
-                    "run `followupd login` again and keep it ticked",
-                    level="warning",
-                )
+        for info in scope_gaps(config, granted):
+            findings.add(
+                "scopes",
+                False,
+                f"{info.scope} not granted: {info.feature} is off",
+                "run `followupd login` again and keep it ticked",
+                level="warning",
+            )
     except KeyringUnavailable as exc:
         findings.add("keyring", False, str(exc), "one of the ways out above, then `followupd sync`")
         return

@@ -175,7 +175,7 @@ def status_report(load_config: Callable[[], Config], store: Store) -> StatusRepo
     config_error = (recorded.config_error if pid else "") or config_problem
     auth_state: str = recorded.auth_state or ""
     if not auth_state and not config_problem:
-        from followupd.adapters.google_auth import current_account
+        from followupd.adapters.google.account import current_account
 
         logged_in = current_account(config)
         auth_state = AuthState.UNKNOWN if logged_in else AuthState.NOT_LOGGED_IN

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -39,21 +41,25 @@ def build_engine(
     """The real engine: Google adapters with the stored login. `sleep`: the wait
     between retries (the daemon's is cut short by a stop)."""
     from followupd.adapters.calendar import resolve_calendars
-    from followupd.adapters.gmail import GoogleMailbox
+    from followupd.adapters.google.account import current_account
     from followupd.adapters.google.calendar import GoogleCalendar
-    from followupd.adapters.google_auth import current_account, load_credentials
-    from followupd.adapters.google_clients import GoogleClients
+    from followupd.adapters.google.credentials import load_credentials, store_rotated_token
+    from followupd.adapters.google.gmail import GoogleMailbox
+    from followupd.adapters.google.transport import GoogleClients
     from followupd.adapters.notify.registry import NotifierRegistry
     from followupd.adapters.tokens import token_store_for
     from followupd.core import timing
     from followupd.engine import Engine
 
-    credentials = load_credentials(config, token_store_for(config))
+    token_store = token_store_for(config)
+    credentials = load_credentials(config, token_store)
     account = current_account(config) or ""
-    clients = (
-        GoogleClients(credentials, endpoint=config.google.endpoint)
-        if sleep is None
-        else GoogleClients(credentials, endpoint=config.google.endpoint, sleep=sleep)
+    clients = GoogleClients(
+        credentials,
+        endpoint=config.google.endpoint,
+        # A refresh token Google replaces while the engine runs is saved at once.
+        on_refresh_token_rotated=functools.partial(store_rotated_token, token_store),
+        sleep=sleep or time.sleep,
     )
     calendar = GoogleCalendar(clients)
     mailbox = GoogleMailbox(clients)

@@ -49,7 +49,7 @@ def init(print_only: bool, force: bool) -> None:
 @click.option("--timeout", type=float, default=300.0, help="Seconds to wait for consent.")
 def login(client_secrets: Path | None, no_browser: bool, port: int, timeout: float) -> None:
     """Log in to Google once; the token is kept in the system keyring."""
-    from followupd.adapters.google_auth import login as do_login
+    from followupd.adapters.google.login import login as do_login
     from followupd.adapters.tokens import token_store_for
     from followupd.app.requests import announce_login
 
@@ -76,7 +76,7 @@ def login(client_secrets: Path | None, no_browser: bool, port: int, timeout: flo
 @click.command()
 def logout() -> None:
     """Revoke the token at Google and remove it from the keyring."""
-    from followupd.adapters.google_auth import logout as do_logout
+    from followupd.adapters.google.revoke import logout as do_logout
     from followupd.adapters.tokens import token_store_for
 
     config = current().config

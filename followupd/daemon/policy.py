@@ -52,7 +52,7 @@ def on_failure(exc: Exception, failures: int, rng: random.Random) -> Failure:
         delay = backoff_delay(failures, None, rng)
         return Failure(failures, delay, str(exc), AuthState.KEYRING_UNAVAILABLE, True)
     if isinstance(exc, AuthError):
-        from followupd.adapters.google_clients import TokenRefused
+        from followupd.adapters.google.api_errors import TokenRefused
 
         # Refused or missing login: nothing changes until the user logs in again
         # (which pokes the daemon), so once an hour is enough.

@@ -21,11 +21,12 @@ import pytest
 
 from followupd.adapters.calendar import CalendarSource
 from followupd.adapters.calendar_memory import FakeCalendar
-from followupd.adapters.fakes import FakeMailbox
-from followupd.adapters.gmail import GoogleMailbox, Mailbox
 from followupd.adapters.google.calendar import GoogleCalendar
 from followupd.adapters.google.calendar_events import event_from_api
-from followupd.adapters.google_clients import GoogleClients
+from followupd.adapters.google.gmail import GoogleMailbox
+from followupd.adapters.google.transport import GoogleClients
+from followupd.adapters.mailbox import Mailbox
+from followupd.adapters.mailbox_memory import FakeMailbox
 
 ME = "ada@example.com"
 CLIENT_ID = "test-client.apps.googleusercontent.com"
@@ -190,10 +191,17 @@ class MailWorld:
     def sent_count(self) -> int:
         return len(self.control.sent_messages())
 
+    def add_message(self, raw: bytes, labels: tuple[str, ...]) -> str:
+        """File a message in Gmail, not through the adapter; returns its (new) thread."""
+        if isinstance(self.control, FakeMailbox):
+            # A new thread is named after its first message, as in Gmail.
+            return self.control.add_message(raw, labels)
+        return _field(self.control.add_message(raw, labels), "threadId", "thread_id")
+
     def drop_after(self, method: str) -> None:
         """The next call of a Mailbox method acts at Google, then its answer is lost."""
         if isinstance(self.control, FakeMailbox):
-            from followupd.adapters.gmail import SendUncertain
+            from followupd.adapters.mailbox import SendUncertain
 
             self.control.fail_next(method, SendUncertain("dropped (fake)"), after=True)
         else:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from followupd.adapters.calendar import resolve_calendars
-from followupd.adapters.google_clients import ApiNotFound
+from followupd.adapters.google.api_errors import ApiNotFound
 from followupd.core.model import Event
 
 from .conftest import CalendarWorld

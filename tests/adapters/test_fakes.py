@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from followupd.adapters.calendar_memory import FakeCalendar
-from followupd.adapters.fakes import FakeMailbox
-from followupd.adapters.gmail import SendUncertain
-from followupd.adapters.google_clients import Unavailable
+from followupd.adapters.google.api_errors import Unavailable
+from followupd.adapters.mailbox import SendUncertain
+from followupd.adapters.mailbox_memory import FakeMailbox
 
 from .conftest import follow_up
 

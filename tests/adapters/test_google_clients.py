@@ -17,19 +17,18 @@ import pytest
 from google.auth import exceptions as auth_exceptions
 from googleapiclient.errors import HttpError
 
-from followupd.adapters.google_clients import (
+from followupd.adapters.google.api_errors import (
     ApiGone,
     ApiNotFound,
     ApiRejected,
-    ConnectionDropped,
-    GoogleClients,
-    NoResendHttp,
     OutcomeUnknown,
     ScopeMissing,
     TokenRefused,
     Unavailable,
 )
-from followupd.errors import AuthError, GoogleUnavailable
+from followupd.adapters.google.no_resend import ConnectionDropped, NoResendHttp
+from followupd.adapters.google.transport import GoogleClients
+from followupd.errors import AuthError, GoogleUnavailable, KeyringUnavailable
 
 from .conftest import Sleeps, make_credentials
 
@@ -264,6 +263,71 @@ class TestServices:
         assert here[0].http.timeout == 30
 
 
+class RotatingRequest:
+    """A request during which google-auth refreshed and got a new refresh token (as it
+    does when the token endpoint sends one), then *outcome* came back."""
+
+    methodId = "gmail.users.getProfile"
+
+    def __init__(self, credentials: Any, new_token: str, outcome: Any = None) -> None:
+        self.credentials = credentials
+        self.new_token = new_token
+        self.outcome = {} if outcome is None else outcome
+
+    def execute(self, http: Any = None, num_retries: int = 0) -> Any:
+        self.credentials._refresh_token = self.new_token
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
+
+
+class TestRotatedRefreshToken:
+    """A refresh token google-auth received in place of ours goes to the saver, once."""
+
+    def test_handed_over_once(self, sleeps: Sleeps) -> None:
+        creds = make_credentials(token="t", refresh_token="1//old")
+        saved: list[str] = []
+        clients = GoogleClients(
+            creds, sleep=sleeps, on_refresh_token_rotated=lambda c: saved.append(c.refresh_token)
+        )
+        clients.call(FakeRequest({}), idempotent=True)
+        assert saved == []  # not rotated
+        clients.call(RotatingRequest(creds, "1//new"), idempotent=True)
+        clients.call(FakeRequest({}), idempotent=True)
+        assert saved == ["1//new"]
+
+    def test_also_when_the_request_then_fails(self, sleeps: Sleeps) -> None:
+        creds = make_credentials(token="t", refresh_token="1//old")
+        saved: list[str] = []
+        clients = GoogleClients(
+            creds, sleep=sleeps, on_refresh_token_rotated=lambda c: saved.append(c.refresh_token)
+        )
+        with pytest.raises(ApiNotFound):
+            clients.call(RotatingRequest(creds, "1//new", http_error(404)), idempotent=True)
+        assert saved == ["1//new"]
+
+    def test_a_failed_save_does_not_fail_the_request_and_is_tried_again(
+        self, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        creds = make_credentials(token="t", refresh_token="1//old")
+        attempts: list[str] = []
+
+        def save(credentials: Any) -> None:
+            attempts.append(credentials.refresh_token)
+            if len(attempts) == 1:
+                raise KeyringUnavailable("cannot write to the system keyring: locked")
+
+        clients = GoogleClients(creds, sleep=sleeps, on_refresh_token_rotated=save)
+        assert clients.call(RotatingRequest(creds, "1//new", {"ok": 1}), idempotent=True) == {
+            "ok": 1
+        }
+        assert "cannot save the refresh token Google rotated (KeyringUnavailable)" in caplog.text
+        clients.call(FakeRequest({}), idempotent=True)
+        clients.call(FakeRequest({}), idempotent=True)
+        assert attempts == ["1//new", "1//new"]
+        assert "1//new" not in caplog.text
+
+
 # --------------------------------------------------------------------------- httplib2
 
 
@@ -334,7 +398,7 @@ class TestNoResendHttp:
     """httplib2 sends a dropped POST again; NoResendHttp does not (PITFALLS.md)."""
 
     def test_httplib2_itself_resends_a_dropped_post(self, drop_once: DropServer) -> None:
-        # If this starts failing, httplib2 changed: re-read google_clients' docstring.
+        # If this starts failing, httplib2 changed: re-read google/no_resend.py's docstring.
         resp, _ = httplib2.Http(timeout=5).request(drop_once.url, "POST", body=b"{}")
         assert resp.status == 200
         assert drop_once.requests == ["POST", "POST"]

@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 
-from followupd.adapters.gmail import GoogleMailbox, SendUncertain
-from followupd.adapters.google.calendar import GoogleCalendar
-from followupd.adapters.google_clients import (
-    GoogleClients,
+from followupd.adapters.google.api_errors import (
     OutcomeUnknown,
     ScopeMissing,
     TokenRefused,
     Unavailable,
 )
+from followupd.adapters.google.calendar import GoogleCalendar
+from followupd.adapters.google.gmail import GoogleMailbox
+from followupd.adapters.google.transport import GoogleClients
+from followupd.adapters.mailbox import SendUncertain
 
 from .conftest import METADATA_SCOPES, Sleeps, follow_up, make_clients
 

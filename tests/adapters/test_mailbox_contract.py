@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from followupd.adapters.gmail import DraftRef, SendUncertain
+from followupd.adapters.mailbox import DraftRef, SendUncertain
 
 from .conftest import MailWorld, follow_up
 
@@ -67,7 +67,7 @@ class TestMailbox:
         assert thread is not None
         [message] = thread
         assert message.id == sent.message_id
-        assert "SENT" in message.labels and "DRAFT" not in message.labels
+        assert message.sent and not message.draft
         assert message.rfc_message_id == message_id
         assert message.sender == mw.mailbox.profile_email()
         assert message.subject == "Thank you for today's interview"
@@ -86,7 +86,7 @@ class TestMailbox:
         assert mw.mailbox.send_draft(thrown_away.draft_id) is None
         assert mw.sent_count() == 1
         thread = mw.mailbox.thread(by_hand.thread_id)
-        assert thread is not None and any("SENT" in m.labels for m in thread)
+        assert thread is not None and any(m.sent for m in thread)
         assert mw.mailbox.thread(thrown_away.thread_id) is None
 
     def test_user_edit_changes_message_id(self, mail_world: MailWorld) -> None:
@@ -116,7 +116,7 @@ class TestMailbox:
         assert reply.sender == "grace@corp.example"
         assert reply.in_reply_to == message_id
         assert reply.subject == "Re: Thank you for today's interview"
-        assert "INBOX" in reply.labels
+        assert reply.inbox
         assert reply.thread_id == sent.thread_id
         assert ours.internal_date <= reply.internal_date
 
@@ -136,7 +136,7 @@ class TestMailbox:
         assert second.thread_id == sent.thread_id
         thread = mw.mailbox.thread(sent.thread_id)
         assert thread is not None
-        assert [("DRAFT" in m.labels) for m in thread] == [False, True]
+        assert [m.draft for m in thread] == [False, True]
 
     def test_thread_id_with_another_subject_starts_a_new_thread(
         self, mail_world: MailWorld
@@ -169,7 +169,27 @@ class TestMailbox:
         assert thread is not None
         [message] = thread
         assert message.rfc_message_id == message_id
-        assert {"SENT", "INBOX"} <= set(message.labels)
+        assert message.sent and message.inbox
+
+    @pytest.mark.parametrize(
+        ("labels", "facts"),
+        [
+            (("INBOX", "UNREAD"), (False, False, True, False)),
+            (("SENT",), (True, False, False, False)),
+            (("SENT", "INBOX"), (True, False, True, False)),
+            (("SENT", "SPAM"), (True, False, False, True)),
+            (("TRASH",), (False, False, False, True)),
+        ],
+    )
+    def test_gmail_labels_become_facts(
+        self, mail_world: MailWorld, labels: tuple[str, ...], facts: tuple[bool, ...]
+    ) -> None:
+        raw, message_id = follow_up(subject=f"Filed under {' and '.join(labels)}")
+        thread = mail_world.mailbox.thread(mail_world.add_message(raw, labels))
+        assert thread is not None
+        [message] = thread
+        assert message.rfc_message_id == message_id
+        assert (message.sent, message.draft, message.inbox, message.junk) == facts
 
     def test_search_messages(self, mail_world: MailWorld) -> None:
         mw = mail_world
@@ -196,7 +216,7 @@ class TestMailbox:
         # What the engine does next: the draft is gone and the thread holds a SENT message.
         assert mw.mailbox.get_draft(draft.draft_id) is None
         thread = mw.mailbox.thread(draft.thread_id)
-        assert thread is not None and any("SENT" in m.labels for m in thread)
+        assert thread is not None and any(m.sent for m in thread)
         assert mw.mailbox.send_draft(draft.draft_id) is None
         assert mw.sent_count() == 1
 
@@ -212,4 +232,4 @@ class TestRecentSent:
         sent = mw.mailbox.recent_sent() or []
         ours = [m for m in sent if m.rfc_message_id.strip("<>") == message_id.strip("<>")]
         assert len(ours) == 1
-        assert "SENT" in ours[0].labels
+        assert ours[0].sent

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from google.auth import exceptions as gexc
 
-from followupd.adapters.google_auth import classify_refresh_error
+from followupd.adapters.google.auth_problems import classify_refresh_error
 from followupd.errors import AuthError, GoogleUnavailable
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from followupd import paths
-from followupd.adapters import google_auth as ga
+from followupd.adapters.google.client_secrets import client_secrets_path, import_client_secrets
 from followupd.errors import ConfigError
 
 from .conftest import CLIENT_ID, write_client_file
@@ -17,19 +17,19 @@ from .conftest import CLIENT_ID, write_client_file
 
 def test_import_copies_a_desktop_client_with_mode_0600(client_file: Path) -> None:
     client_file.chmod(0o644)
-    dest = ga.import_client_secrets(client_file)
+    dest = import_client_secrets(client_file)
     assert dest == paths.config_dir() / "client_secret.json"
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
     assert json.loads(dest.read_text())["installed"]["client_id"] == CLIENT_ID
     assert not list(dest.parent.glob(".*.tmp")), "the atomic write left a temp file"
     # Importing the copy onto itself works too (re-running login with the same path).
-    assert ga.import_client_secrets(dest) == dest
+    assert import_client_secrets(dest) == dest
 
 
 def test_web_client_gets_a_clear_message(tmp_path: Path) -> None:
     path = write_client_file(tmp_path / "web.json", kind="web")
     with pytest.raises(ConfigError) as info:
-        ga.import_client_secrets(path)
+        import_client_secrets(path)
     message = str(info.value)
     assert str(path) in message
     assert "Web application" in message
@@ -54,7 +54,7 @@ def test_broken_files_name_the_file_and_the_fix(
     path = tmp_path / "client.json"
     path.write_text(content)
     with pytest.raises(ConfigError) as info:
-        ga.import_client_secrets(path)
+        import_client_secrets(path)
     message = str(info.value)
     assert str(path) in message
     assert expected in message
@@ -63,15 +63,13 @@ def test_broken_files_name_the_file_and_the_fix(
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
-        ga.import_client_secrets(tmp_path / "nope.json")
+        import_client_secrets(tmp_path / "nope.json")
 
 
 def test_configured_path_is_relative_to_the_config_dir(tmp_path: Path) -> None:
     from .conftest import config_for
 
-    assert ga.client_secrets_path(config_for()) == paths.config_dir() / "client_secret.json"
-    assert (
-        ga.client_secrets_path(config_for(client_secrets="c.json")) == paths.config_dir() / "c.json"
-    )
+    assert client_secrets_path(config_for()) == paths.config_dir() / "client_secret.json"
+    assert client_secrets_path(config_for(client_secrets="c.json")) == paths.config_dir() / "c.json"
     absolute = tmp_path / "x.json"
-    assert ga.client_secrets_path(config_for(client_secrets=str(absolute))) == absolute
+    assert client_secrets_path(config_for(client_secrets=str(absolute))) == absolute

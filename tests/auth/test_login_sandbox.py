@@ -17,7 +17,22 @@ from google.auth import exceptions as gexc
 from google.auth.transport.requests import Request
 
 from followupd import paths
-from followupd.adapters import google_auth as ga
+from followupd.adapters.google import login_flow
+from followupd.adapters.google.auth_problems import classify_refresh_error
+from followupd.adapters.google.client_secrets import import_client_secrets
+from followupd.adapters.google.credentials import (
+    load_credentials,
+    refresh_credentials,
+    store_rotated_token,
+)
+from followupd.adapters.google.login import LoginResult, login
+from followupd.adapters.google.revoke import logout
+from followupd.adapters.google.scopes import (
+    CALENDAR_READONLY,
+    GMAIL_COMPOSE,
+    GMAIL_METADATA,
+    scope_gaps,
+)
 from followupd.adapters.tokens import FileTokenStore, InMemoryTokenStore
 from followupd.errors import AuthError, ConfigError
 
@@ -33,14 +48,12 @@ def _refresh(creds: Any) -> None:
 
 def _login(
     sandbox: Any, client_file: Path | None, browser: Browser, store: Any, **kw: Any
-) -> ga.LoginResult:
+) -> LoginResult:
     config = kw.pop("config", None) or config_for(sandbox.url)
     kw.setdefault("open_browser", False)
     kw.setdefault("timeout", 20)
     try:
-        return ga.login(
-            config, client_secrets=client_file, say=browser.say, token_store=store, **kw
-        )
+        return login(config, client_secrets=client_file, say=browser.say, token_store=store, **kw)
     finally:
         browser.join()
 
@@ -55,7 +68,7 @@ def test_login_stores_the_record_and_the_account(
 
     assert result.account == ME
     assert result.missing == []
-    assert set(result.granted) == {ga.CALENDAR_READONLY, ga.GMAIL_COMPOSE, ga.GMAIL_METADATA}
+    assert set(result.granted) == {CALENDAR_READONLY, GMAIL_COMPOSE, GMAIL_METADATA}
 
     record = store.load(ME)
     assert record is not None
@@ -102,22 +115,22 @@ def test_credentials_refresh_then_revocation_is_classified(
     store = InMemoryTokenStore()
     _login(sandbox, client_file, browser, store, config=config)
 
-    creds = ga.load_credentials(config, store)
+    creds = load_credentials(config, store)
     assert creds.token is None
     assert creds.token_uri == f"{sandbox.url}/token"  # not reset to Google's
-    ga.refresh_credentials(creds)
+    refresh_credentials(creds)
     assert creds.token and creds.valid
 
     sandbox.revoke_all_tokens()
-    creds = ga.load_credentials(config, store)
+    creds = load_credentials(config, store)
     with pytest.raises(gexc.RefreshError) as info:
         _refresh(creds)
-    problem = ga.classify_refresh_error(info.value)
+    problem = classify_refresh_error(info.value)
     assert problem.kind == "invalid_grant"
     assert '"Testing"' in problem.fix and '"In production"' in problem.fix
 
     with pytest.raises(AuthError) as err:
-        ga.refresh_credentials(ga.load_credentials(config, store))
+        refresh_credentials(load_credentials(config, store))
     assert err.value.exit_code == 77
     assert "In production" in str(err.value)
 
@@ -129,37 +142,37 @@ def test_refresh_faults(sandbox: Any, client_file: Path, browser: Browser) -> No
 
     # One 500: google-auth retries it and the refresh works.
     sandbox.inject_fault("500", method="oauth.token", count=1)
-    creds = ga.load_credentials(config, store)
-    ga.refresh_credentials(creds)
+    creds = load_credentials(config, store)
+    refresh_credentials(creds)
     assert creds.valid
 
     # A dropped connection: unreachable, retryable.
     sandbox.inject_fault("drop", method="oauth.token", count=1)
-    creds = ga.load_credentials(config, store)
+    creds = load_credentials(config, store)
     with pytest.raises(gexc.TransportError) as info:
         _refresh(creds)
-    problem = ga.classify_refresh_error(info.value)
+    problem = classify_refresh_error(info.value)
     assert problem.kind == "unreachable" and problem.retryable
 
 
 def test_denied_optional_scope_logs_in_and_says_what_is_off(
     sandbox: Any, client_file: Path, browser: Browser
 ) -> None:
-    sandbox.deny_scopes = {ga.GMAIL_METADATA}
+    sandbox.deny_scopes = {GMAIL_METADATA}
     store = InMemoryTokenStore()
     result = _login(sandbox, client_file, browser, store)
     assert result.account == ME
-    assert [m.scope for m in result.missing] == [ga.GMAIL_METADATA]
-    assert ga.GMAIL_METADATA not in result.granted
+    assert [m.scope for m in result.missing] == [GMAIL_METADATA]
+    assert GMAIL_METADATA not in result.granted
     assert "Not granted: gmail.metadata" in browser.text
     assert "sent-by-hand and reply detection" in browser.text
     record = store.load(ME)
-    assert record is not None and ga.GMAIL_METADATA not in record["scopes"]
+    assert record is not None and GMAIL_METADATA not in record["scopes"]
     config = config_for(sandbox.url)
-    assert [g.scope for g in ga.scope_gaps(config, record["scopes"])] == [ga.GMAIL_METADATA]
+    assert [g.scope for g in scope_gaps(config, record["scopes"])] == [GMAIL_METADATA]
 
 
-@pytest.mark.parametrize("denied", [ga.CALENDAR_READONLY, ga.GMAIL_COMPOSE])
+@pytest.mark.parametrize("denied", [CALENDAR_READONLY, GMAIL_COMPOSE])
 def test_denied_core_scope_is_an_auth_error(
     sandbox: Any, client_file: Path, browser: Browser, denied: str
 ) -> None:
@@ -175,7 +188,7 @@ def test_denied_core_scope_is_an_auth_error(
 
 
 def test_everything_denied(sandbox: Any, client_file: Path, browser: Browser) -> None:
-    sandbox.deny_scopes = {ga.CALENDAR_READONLY, ga.GMAIL_COMPOSE, ga.GMAIL_METADATA}
+    sandbox.deny_scopes = {CALENDAR_READONLY, GMAIL_COMPOSE, GMAIL_METADATA}
     with pytest.raises(AuthError, match="declined"):
         _login(sandbox, client_file, browser, InMemoryTokenStore())
 
@@ -184,23 +197,23 @@ def test_logout_revokes_and_forgets(sandbox: Any, client_file: Path, browser: Br
     config = config_for(sandbox.url)
     store = FileTokenStore(paths.state_dir())
     _login(sandbox, client_file, browser, store, config=config)
-    creds = ga.load_credentials(config, store)
+    creds = load_credentials(config, store)
 
     said: list[str] = []
-    ga.logout(config, store, say=said.append)
+    logout(config, store, say=said.append)
     assert any("revoked" in line for line in said)
     assert store.load(ME) is None
     assert not (paths.state_dir() / "account").exists()
     assert not store.path.exists()
     with pytest.raises(gexc.RefreshError) as info:
         _refresh(creds)
-    assert ga.classify_refresh_error(info.value).kind == "invalid_grant"
+    assert classify_refresh_error(info.value).kind == "invalid_grant"
     with pytest.raises(AuthError, match="not logged in: run `followupd login`") as err:
-        ga.load_credentials(config, store)
+        load_credentials(config, store)
     assert err.value.exit_code == 77
 
     said.clear()
-    ga.logout(config, store, say=said.append)
+    logout(config, store, say=said.append)
     assert said == ["Not logged in: nothing to do."]
 
 
@@ -212,7 +225,7 @@ def test_logout_without_google_still_removes_the_token(
     _login(sandbox, client_file, browser, store, config=config)
     sandbox.stop()
     said: list[str] = []
-    ga.logout(config, store, say=said.append)
+    logout(config, store, say=said.append)
     assert any("Could not revoke" in line and "myaccount.google.com" in line for line in said)
     assert store.records == {}
     assert not (paths.state_dir() / "account").exists()
@@ -226,7 +239,7 @@ def test_logout_of_a_token_already_revoked(
     _login(sandbox, client_file, browser, store, config=config)
     sandbox.revoke_all_tokens()
     said: list[str] = []
-    ga.logout(config, store, say=said.append)
+    logout(config, store, say=said.append)
     assert any("already revoked" in line for line in said)
     assert store.records == {}
 
@@ -244,7 +257,7 @@ def test_a_silent_connection_cannot_hang_the_login(
     sandbox: Any, client_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A connection that opens and sends nothing (a browser's speculative connection)."""
-    monkeypatch.setattr(ga, "_GRACE", 1.0)
+    monkeypatch.setattr(login_flow, "_GRACE", 1.0)
     sockets: list[socket.socket] = []
 
     def connect_silently(url: str) -> None:
@@ -328,18 +341,18 @@ def test_load_credentials_checks_the_saved_login(
 
     # The config now points at Google: the sandbox's token must not go there.
     with pytest.raises(AuthError, match="was made against"):
-        ga.load_credentials(config_for(""), store)
+        load_credentials(config_for(""), store)
 
     # A different OAuth client imported since.
     other = write_client_file(tmp_path / "other.json", client_id="other.apps.googleusercontent.com")
-    ga.import_client_secrets(other)
+    import_client_secrets(other)
     with pytest.raises(AuthError, match="different OAuth client"):
-        ga.load_credentials(config, store)
+        load_credentials(config, store)
 
     # The client file deleted.
     (paths.config_dir() / "client_secret.json").unlink()
     with pytest.raises(ConfigError, match="no such file"):
-        ga.load_credentials(config, store)
+        load_credentials(config, store)
 
 
 def test_login_as_the_wrong_account(sandbox: Any, client_file: Path, browser: Browser) -> None:
@@ -369,13 +382,13 @@ def test_a_rotated_refresh_token_is_saved(
     config = config_for(sandbox.url)
     store = InMemoryTokenStore()
     _login(sandbox, client_file, browser, store, config=config)
-    creds = ga.load_credentials(config, store)
-    ga.refresh_credentials(creds, token_store=store)  # not rotated: nothing saved
+    creds = load_credentials(config, store)
+    refresh_credentials(creds, token_store=store)  # not rotated: nothing saved
     record = store.load(ME)
     assert record is not None and record["refresh_token"] == creds.refresh_token
 
     creds._refresh_token = "1//rotated"  # as google-auth does when the server sends one
-    assert ga.store_rotated_token(store, creds)
+    assert store_rotated_token(store, creds)
     record = store.load(ME)
     assert record is not None and record["refresh_token"] == "1//rotated"
-    assert not ga.store_rotated_token(store, creds)
+    assert not store_rotated_token(store, creds)

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from followupd import paths
-from followupd.adapters import google_auth as ga
+from followupd.adapters.google.credentials import load_credentials, refresh_credentials
+from followupd.adapters.google.login import login
+from followupd.adapters.google.revoke import logout
 from followupd.adapters.tokens import FileTokenStore
 
 from .conftest import CLIENT_SECRET, Browser, config_for
@@ -44,7 +46,7 @@ def test_tokens_stay_out_of_logs_and_files(
     config = config_for(sandbox.url)
     store = FileTokenStore(paths.state_dir())
     browser = Browser()
-    result = ga.login(
+    result = login(
         config,
         client_secrets=client_file,
         open_browser=False,
@@ -57,8 +59,8 @@ def test_tokens_stay_out_of_logs_and_files(
     assert record is not None
     refresh_token = record["refresh_token"]
 
-    creds = ga.load_credentials(config, store)
-    ga.refresh_credentials(creds)
+    creds = load_credentials(config, store)
+    refresh_credentials(creds)
     access_token = creds.token
     assert access_token
 
@@ -72,7 +74,7 @@ def test_tokens_stay_out_of_logs_and_files(
     assert _files_containing(tmp_path, access_token) == set()
 
     said: list[str] = []
-    ga.logout(config, store, say=said.append)
+    logout(config, store, say=said.append)
 
     secrets = [refresh_token, access_token, CLIENT_SECRET, "4/0sandbox-"]
     assert caplog.records, "expected some log records at DEBUG"

@@ -6,7 +6,15 @@ import os
 
 import pytest
 
-from followupd.adapters import google_auth as ga
+from followupd.adapters.google.endpoints import Endpoints, is_loopback_url
+from followupd.adapters.google.scopes import (
+    CALENDAR_READONLY,
+    GMAIL_COMPOSE,
+    GMAIL_METADATA,
+    GMAIL_READONLY,
+    scope_gaps,
+    scopes_for,
+)
 from followupd.core.settings import Config
 from followupd.errors import ConfigError
 
@@ -14,12 +22,12 @@ from .conftest import config_for
 
 
 def _scopes(config: Config) -> list[str]:
-    return [info.scope for info in ga.scopes_for(config)]
+    return [info.scope for info in scopes_for(config)]
 
 
 def test_default_config_asks_for_the_core_and_metadata() -> None:
-    infos = ga.scopes_for(Config())
-    assert [i.scope for i in infos] == [ga.CALENDAR_READONLY, ga.GMAIL_COMPOSE, ga.GMAIL_METADATA]
+    infos = scopes_for(Config())
+    assert [i.scope for i in infos] == [CALENDAR_READONLY, GMAIL_COMPOSE, GMAIL_METADATA]
     assert [i.core for i in infos] == [True, True, False]
     for info in infos:
         assert info.reason and info.feature
@@ -27,7 +35,7 @@ def test_default_config_asks_for_the_core_and_metadata() -> None:
 
 
 def test_metadata_scope_can_be_turned_off() -> None:
-    assert _scopes(config_for(metadata_scope=False)) == [ga.CALENDAR_READONLY, ga.GMAIL_COMPOSE]
+    assert _scopes(config_for(metadata_scope=False)) == [CALENDAR_READONLY, GMAIL_COMPOSE]
 
 
 @pytest.mark.parametrize(
@@ -41,11 +49,11 @@ def test_metadata_scope_can_be_turned_off() -> None:
 def test_readonly_replaces_metadata_when_a_feature_needs_it(
     data: dict[str, object], key: str
 ) -> None:
-    infos = ga.scopes_for(Config.model_validate(data))
+    infos = scopes_for(Config.model_validate(data))
     scopes = [i.scope for i in infos]
-    assert ga.GMAIL_READONLY in scopes
+    assert GMAIL_READONLY in scopes
     # Gmail applies the metadata limits to any token that carries gmail.metadata.
-    assert ga.GMAIL_METADATA not in scopes
+    assert GMAIL_METADATA not in scopes
     readonly = infos[-1]
     assert key in readonly.reason
     assert not readonly.core
@@ -55,35 +63,33 @@ def test_readonly_replaces_metadata_when_a_feature_needs_it(
 
 def test_scope_gaps_name_what_a_token_lacks() -> None:
     config = Config.model_validate({"nudge": {"reply_approval": True}})
-    gaps = ga.scope_gaps(config, [ga.CALENDAR_READONLY, ga.GMAIL_COMPOSE, ga.GMAIL_METADATA])
-    assert [g.scope for g in gaps] == [ga.GMAIL_READONLY]
+    gaps = scope_gaps(config, [CALENDAR_READONLY, GMAIL_COMPOSE, GMAIL_METADATA])
+    assert [g.scope for g in gaps] == [GMAIL_READONLY]
 
 
 def test_google_endpoints_by_default() -> None:
-    ep = ga.Endpoints.for_config(Config())
-    assert ep.is_google and not ep.is_loopback
+    ep = Endpoints.for_config(Config())
+    assert ep.base == "" and not ep.is_loopback
     assert ep.auth_uri == "https://accounts.google.com/o/oauth2/auth"
     assert ep.token_uri == "https://oauth2.googleapis.com/token"
     assert ep.revoke_uri == "https://oauth2.googleapis.com/revoke"
-    assert ep.calendar_api == "https://www.googleapis.com/calendar/v3/"
     assert ep.gmail_api == "https://gmail.googleapis.com/"
 
 
 def test_sandbox_endpoints_and_insecure_transport_only_for_loopback() -> None:
-    ep = ga.Endpoints.for_config(config_for("http://127.0.0.1:8765/"))
+    ep = Endpoints.for_config(config_for("http://127.0.0.1:8765/"))
     assert ep.auth_uri == "http://127.0.0.1:8765/o/oauth2/auth"
     assert ep.token_uri == "http://127.0.0.1:8765/token"
     assert ep.revoke_uri == "http://127.0.0.1:8765/revoke"
-    assert ep.calendar_api == "http://127.0.0.1:8765/calendar/v3/"
     assert ep.gmail_api == "http://127.0.0.1:8765/"
     assert os.environ.get("OAUTHLIB_INSECURE_TRANSPORT") == "1"
 
     # Back to Google: the variable must not stay in force.
-    ga.Endpoints.for_config(Config())
+    Endpoints.for_config(Config())
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
 
     # A non-loopback https endpoint: not set either.
-    ga.Endpoints.for_config(config_for("https://google.example.net"))
+    Endpoints.for_config(config_for("https://google.example.net"))
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
 
 
@@ -102,10 +108,10 @@ def test_sandbox_endpoints_and_insecure_transport_only_for_loopback() -> None:
     ],
 )
 def test_loopback_detection(url: str, loopback: bool) -> None:
-    assert ga.is_loopback_url(url) is loopback
+    assert is_loopback_url(url) is loopback
 
 
 def test_plain_http_to_a_remote_host_is_refused() -> None:
     with pytest.raises(ConfigError, match="loopback"):
-        ga.Endpoints.for_config(config_for("http://10.1.2.3:8080"))
+        Endpoints.for_config(config_for("http://10.1.2.3:8080"))
     assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ

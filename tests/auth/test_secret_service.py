@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from followupd.adapters import google_auth as ga
+from followupd.adapters.google.login import login
+from followupd.adapters.google.revoke import logout
 from followupd.adapters.tokens import KeyringTokenStore, token_store_for
 from followupd.errors import KeyringUnavailable
 
@@ -122,7 +123,7 @@ def test_store_in_the_real_keyring_and_read_back_in_another_process(
 DAEMON_REFRESH = """
 import json
 from followupd.core.settings import Config
-from followupd.adapters.google_auth import load_credentials, refresh_credentials
+from followupd.adapters.google.credentials import load_credentials, refresh_credentials
 from followupd.adapters.tokens import token_store_for
 config = Config.model_validate({{"google": {{"endpoint": {endpoint!r}}}}})
 creds = load_credentials(config, token_store_for(config))
@@ -139,7 +140,7 @@ def test_login_into_the_real_keyring_then_the_daemon_refreshes(
     store = token_store_for(config)
     assert isinstance(store, KeyringTokenStore)
     browser = Browser()
-    result = ga.login(
+    result = login(
         config,
         client_secrets=client_file,
         open_browser=False,
@@ -155,7 +156,7 @@ def test_login_into_the_real_keyring_then_the_daemon_refreshes(
     )
     assert out == {"valid": True, "account": result.account, "scopes": sorted(result.granted)}
 
-    ga.logout(config, store, say=lambda _: None)
+    logout(config, store, say=lambda _: None)
     assert store.load(result.account) is None
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from followupd.adapters.calendar_memory import FakeCalendar
-from followupd.adapters.fakes import FakeMailbox
-from followupd.adapters.gmail import SendUncertain
+from followupd.adapters.mailbox import SendUncertain
+from followupd.adapters.mailbox_memory import FakeMailbox
 from followupd.adapters.notify.memory import InMemoryNotifier
 from followupd.adapters.store import Store
 from followupd.adapters.templates import TemplateStore

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from followupd.adapters.gmail import SendUncertain
+from followupd.adapters.mailbox import SendUncertain
 from followupd.core.model import State
 
 from .test_engine import T0, World, interview, make_config

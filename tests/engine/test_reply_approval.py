@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from followupd.adapters.fakes import FakeMailbox
+from followupd.adapters.mailbox_memory import FakeMailbox
 from followupd.adapters.notify.email import EmailNotifier
 from followupd.adapters.notify.memory import InMemoryNotifier
 from followupd.adapters.notify.registry import NotifierRegistry
@@ -348,7 +348,7 @@ def test_plain_text_of_a_full_format_payload() -> None:
     """GoogleMailbox.thread_texts reads the first text/plain part, not an attachment."""
     import base64
 
-    from followupd.adapters.gmail import plain_text
+    from followupd.adapters.google.gmail import plain_text
 
     def data(text: str, charset: str = "utf-8") -> str:
         return base64.urlsafe_b64encode(text.encode(charset)).decode().rstrip("=")

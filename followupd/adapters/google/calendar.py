@@ -2,7 +2,7 @@
 
 :class:`GoogleCalendar` is the :class:`~followupd.adapters.calendar.CalendarSource`
 that speaks Calendar v3 through
-:class:`~followupd.adapters.google_clients.GoogleClients`; each event it returns is
+:class:`~followupd.adapters.google.transport.GoogleClients`; each event it returns is
 read into the core's `Event` by :mod:`followupd.adapters.google.calendar_events`.
 """
 
@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from followupd.adapters.calendar import CalendarInfo, SyncResult
+from followupd.adapters.google.api_errors import ApiGone, ApiNotFound
 from followupd.adapters.google.calendar_events import event_from_api
-from followupd.adapters.google_clients import ApiGone, ApiNotFound
 
 if TYPE_CHECKING:
-    from followupd.adapters.google_clients import GoogleClients
+    from followupd.adapters.google.transport import GoogleClients
     from followupd.core.model import Event
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from followupd.adapters.gmail import Mailbox
+from followupd.adapters.mailbox import Mailbox
 from followupd.adapters.notify.base import Delivery, NotifyError
 from followupd.core.compose import Rendered
 from followupd.core.message import build_message, make_message_id

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from followupd.adapters.notify.base import Notifier
 
 if TYPE_CHECKING:
-    from followupd.adapters.gmail import Mailbox
+    from followupd.adapters.mailbox import Mailbox
     from followupd.core.settings import Channel, NudgeSettings
 
 

@@ -1,15 +1,11 @@
-"""Gmail: drafts, sending, threads.
+"""Gmail v1 behind the :class:`~followupd.adapters.mailbox.Mailbox` interface.
 
-:class:`Mailbox` is the interface; :class:`GoogleMailbox` speaks Gmail v1 through
-:class:`~followupd.adapters.google_clients.GoogleClients`, and
-``followupd.adapters.fakes.FakeMailbox`` is its in-memory twin.
-
-Two Gmail facts shape this module (PITFALLS.md): a draft's id is stable while its
-message id changes on every edit, and a request can reach Gmail even though its answer
-never comes back. So a draft is created with a Message-ID the caller generated, and
-after a troubled create we look for drafts carrying it (returning the one that exists,
+:class:`GoogleMailbox` speaks Gmail through
+:class:`~followupd.adapters.google.transport.GoogleClients` and turns Gmail's label
+strings into the interface's facts (sent, draft, inbox, junk). After a troubled create
+it looks for drafts carrying the caller's Message-ID (returning the one that exists,
 deleting duplicates); a send is never repeated by us, and a send whose connection
-dropped raises :class:`SendUncertain` for the caller to settle later from the thread.
+dropped raises :class:`~followupd.adapters.mailbox.SendUncertain`.
 """
 
 from __future__ import annotations
@@ -18,115 +14,33 @@ import base64
 import contextlib
 import logging
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from followupd.adapters.google_clients import (
+from followupd.adapters.google.api_errors import (
     ApiNotFound,
     OutcomeUnknown,
     ScopeMissing,
     Unavailable,
 )
-from followupd.errors import EXIT_UNAVAILABLE, FollowupdError
+from followupd.adapters.mailbox import (
+    DraftRef,
+    MessageMeta,
+    SendUncertain,
+    SentRef,
+    normalize_message_id,
+)
 
 if TYPE_CHECKING:
-    from followupd.adapters.google_clients import GoogleClients
+    from followupd.adapters.google.transport import GoogleClients
 
 log = logging.getLogger(__name__)
 
 METADATA_HEADERS = ["From", "Message-ID", "In-Reply-To", "Subject"]
 SEARCH_LIMIT = 100  # messages returned by search_messages at most
 _LIST_PAGE = 500
-
-
-@dataclass(frozen=True)
-class DraftRef:
-    draft_id: str  # stable for the draft's life
-    message_id: str  # Gmail's id of the draft's current message: changes on every edit
-    thread_id: str
-
-
-@dataclass(frozen=True)
-class SentRef:
-    message_id: str
-    thread_id: str
-
-
-@dataclass(frozen=True)
-class MessageMeta:
-    id: str
-    thread_id: str
-    labels: tuple[str, ...]
-    sender: str  # the From address, lower-cased ("" when absent)
-    rfc_message_id: str  # the Message-ID header as written, angle brackets included
-    in_reply_to: str
-    internal_date: datetime  # UTC
-    subject: str
-
-
-class SendUncertain(FollowupdError):
-    """The connection failed after a send request went out: the message may have been
-    sent. Never send again blindly: ``get_draft`` (None once sent) and ``thread``
-    (a SENT message) tell what happened."""
-
-    exit_code = EXIT_UNAVAILABLE
-
-
-class Mailbox(Protocol):
-    def profile_email(self) -> str: ...
-
-    def create_draft(
-        self, raw: bytes, *, rfc_message_id: str, thread_id: str | None = None
-    ) -> DraftRef:
-        """Create a draft from an RFC 822 message whose Message-ID is ``rfc_message_id``.
-        Leaves exactly one draft with that Message-ID, even after a dropped connection."""
-        ...
-
-    def get_draft(self, draft_id: str) -> DraftRef | None:
-        """The draft, or None when it is gone (sent or deleted)."""
-        ...
-
-    def update_draft(
-        self, draft_id: str, raw: bytes, *, thread_id: str | None = None
-    ) -> DraftRef | None:
-        """Replace the draft's whole message; None when the draft is gone."""
-        ...
-
-    def delete_draft(self, draft_id: str) -> None:
-        """Delete the draft; a draft already gone is fine."""
-        ...
-
-    def send_draft(self, draft_id: str) -> SentRef | None:
-        """Send the draft as it is now. None when it is gone (already sent or deleted);
-        raises SendUncertain when the answer was lost. Never retried."""
-        ...
-
-    def send_message(self, raw: bytes, *, thread_id: str | None = None) -> SentRef:
-        """Send a message directly (nudges to self). Never retried."""
-        ...
-
-    def thread(self, thread_id: str) -> list[MessageMeta] | None:
-        """The thread's messages, oldest first (drafts included); None when it is gone."""
-        ...
-
-    def find_drafts_by_message_id(self, rfc_message_id: str) -> list[DraftRef]: ...
-
-    def thread_texts(self, thread_id: str) -> list[tuple[MessageMeta, str]] | None:
-        """The thread's messages, oldest first, each with its plain-text body ("" when
-        it has none). None when the thread is gone. Needs gmail.readonly
-        (``format=full``): raises ScopeMissing without it."""
-        ...
-
-    def search_messages(self, query: str) -> list[MessageMeta] | None:
-        """Messages matching a Gmail query; None when the login has no read scope."""
-        ...
-
-    def recent_sent(self, limit: int = 25) -> list[MessageMeta] | None:
-        """The newest SENT messages (label filter, no `q`: gmail.metadata allows it);
-        None when the login has neither metadata nor read scope."""
-        ...
+_JUNK_LABELS = frozenset({"SPAM", "TRASH"})
 
 
 # --------------------------------------------------------------------------- helpers
@@ -135,11 +49,6 @@ class Mailbox(Protocol):
 def encode_raw(raw: bytes) -> str:
     """RFC 822 bytes as Gmail's ``raw`` field (base64url)."""
     return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def normalize_message_id(value: str) -> str:
-    """'<abc@host>' and ' abc@host ' compare equal."""
-    return value.strip().strip("<>").strip()
 
 
 def header(headers: list[dict[str, Any]] | None, name: str) -> str:
@@ -152,18 +61,22 @@ def header(headers: list[dict[str, Any]] | None, name: str) -> str:
 
 
 def message_meta(message: dict[str, Any]) -> MessageMeta:
-    """MessageMeta from a Gmail message resource in ``metadata`` format."""
+    """MessageMeta from a Gmail message resource in ``metadata`` format (or ``full``)."""
     headers = (message.get("payload") or {}).get("headers")
     millis = int(message.get("internalDate") or 0)
+    labels = {str(label) for label in message.get("labelIds") or ()}
     return MessageMeta(
         id=str(message["id"]),
         thread_id=str(message.get("threadId", "")),
-        labels=tuple(message.get("labelIds") or ()),
         sender=parseaddr(header(headers, "From"))[1].lower(),
         rfc_message_id=header(headers, "Message-ID").strip(),
         in_reply_to=header(headers, "In-Reply-To").strip(),
         internal_date=datetime.fromtimestamp(millis / 1000, UTC),
         subject=header(headers, "Subject"),
+        sent="SENT" in labels,
+        draft="DRAFT" in labels,
+        inbox="INBOX" in labels,
+        junk=bool(labels & _JUNK_LABELS),
     )
 
 

@@ -1,90 +1,41 @@
-"""The in-memory twin of the Gmail adapter, with Google's semantics, and the fault
-injection the twins share (the calendar's is ``calendar_memory``).
+"""FakeMailbox: the in-memory twin of the Gmail adapter, with Gmail's semantics.
 
-The contract tests in ``tests/adapters/`` run the same tests against these and against
-the real adapters talking to the sandbox, so the engine's unit tests can rely on them.
-
-What they copy from Google: drafts whose id is stable while the message id changes
-on every edit; drafts that are gone (None) after a send or a delete; threads.
-``counts()`` counts the Google API requests the real adapter would have made for the
-same calls (pages included), named like the sandbox's ``counts()``.
-
-Fault injection: ``fail_next(method, exc)`` makes the next call of a protocol method
-(e.g. ``"create_draft"``) raise ``exc``; with ``after=True`` the call takes effect
-first and raises afterwards, like a connection dropped after Google acted
-(``fail_next("send_draft", SendUncertain("..."), after=True)``).
+The contract tests (``tests/adapters/test_mailbox_contract.py``) run the same tests
+against this and against ``GoogleMailbox`` talking to the sandbox, so the engine's
+unit tests can rely on it. What it copies from Gmail: drafts whose id is stable while
+the message id changes on every edit; drafts that are gone (None) after a send or a
+delete; threads (a ``thread_id`` is honoured only when the subject matches); labels,
+which it turns into :class:`~followupd.adapters.mailbox.MessageMeta`'s facts as the
+real adapter does. Fault injection and request counts: see
+:mod:`~followupd.adapters.faults_memory`.
 """
 
 from __future__ import annotations
 
 import email
 import itertools
-import re
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses, make_msgid, parseaddr
-from typing import Any, TypeVar
+from typing import Any
 
-from followupd.adapters.gmail import (
-    DraftRef,
-    MessageMeta,
-    SentRef,
-    normalize_message_id,
+from followupd.adapters.faults_memory import Faults, not_found
+from followupd.adapters.google.api_errors import ScopeMissing
+from followupd.adapters.mailbox import DraftRef, MessageMeta, SentRef, normalize_message_id
+from followupd.adapters.mailbox_memory_rules import (
+    matches_query,
+    normalize_subject,
+    plain_text,
+    with_body,
 )
-from followupd.adapters.google_clients import ApiNotFound, ScopeMissing
 
-T = TypeVar("T")
+_JUNK_LABELS = frozenset({"SPAM", "TRASH"})
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class _Failure:
-    exc: BaseException
-    after: bool
-
-
-class _Faults:
-    """``fail_next`` for the fakes."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, list[_Failure]] = {}
-        self._counts: Counter[str] = Counter()
-
-    def fail_next(self, method: str, exc: BaseException, *, after: bool = False) -> None:
-        """Make the next call of ``method`` raise ``exc`` (after acting if ``after``)."""
-        if not callable(getattr(self, method, None)):
-            raise ValueError(f"{type(self).__name__} has no method {method!r}")
-        self._failures.setdefault(method, []).append(_Failure(exc, after))
-
-    def clear_faults(self) -> None:
-        self._failures.clear()
-
-    def counts(self) -> dict[str, int]:
-        """Google API requests made so far, by method id (as the sandbox counts them)."""
-        return dict(self._counts)
-
-    def _run(self, method: str, action: Callable[[], T]) -> T:
-        queue = self._failures.get(method)
-        failure = queue.pop(0) if queue else None
-        if failure is not None and not failure.after:
-            raise failure.exc
-        result = action()
-        if failure is not None:
-            raise failure.exc
-        return result
-
-
-def _not_found(what: str) -> ApiNotFound:
-    return ApiNotFound(f"{what}: HTTP 404", status=404, reason="notFound")
-
-
-# --------------------------------------------------------------------------- gmail
 
 
 @dataclass
@@ -105,12 +56,15 @@ class _Message:
         return MessageMeta(
             id=self.id,
             thread_id=self.thread_id,
-            labels=tuple(self.labels),
             sender=parseaddr(str(msg.get("From", "")))[1].lower(),
             rfc_message_id=str(msg.get("Message-ID", "")).strip(),
             in_reply_to=str(msg.get("In-Reply-To", "")).strip(),
             internal_date=self.internal_date,
             subject=str(msg.get("Subject", "")),
+            sent="SENT" in self.labels,
+            draft="DRAFT" in self.labels,
+            inbox="INBOX" in self.labels,
+            junk=bool(_JUNK_LABELS.intersection(self.labels)),
         )
 
 
@@ -118,38 +72,9 @@ class _Message:
 class _Draft:
     id: str
     message_id: str
-    history: list[str] = field(default_factory=list)
 
 
-def _plain_text(msg: Message) -> str:
-    """The first text/plain part that is not an attachment ("" if none)."""
-    for part in msg.walk():
-        if part.is_multipart() or part.get_filename():
-            continue
-        if part.get_content_type() != "text/plain":
-            continue
-        data = part.get_payload(decode=True)
-        if isinstance(data, bytes):
-            try:
-                return data.decode(part.get_content_charset() or "utf-8", "replace")
-            except LookupError:
-                return data.decode("utf-8", "replace")
-    return ""
-
-
-def _with_body(raw: bytes, text: str) -> bytes:
-    """``raw`` with its text body replaced by ``text`` (headers kept)."""
-    msg = email.message_from_bytes(raw)
-    for name in ("Content-Transfer-Encoding", "Content-Type", "MIME-Version"):
-        del msg[name]
-    msg["MIME-Version"] = "1.0"
-    msg["Content-Type"] = 'text/plain; charset="utf-8"'
-    msg["Content-Transfer-Encoding"] = "8bit"
-    msg.set_payload(text.encode("utf-8"))
-    return msg.as_bytes()
-
-
-class FakeMailbox(_Faults):
+class FakeMailbox(Faults):
     """A Mailbox in memory. ``read_scope=False`` acts like a login without
     gmail.readonly: ``search_messages`` answers None."""
 
@@ -250,7 +175,7 @@ class FakeMailbox(_Faults):
             if not self.read_scope:
                 raise ScopeMissing("threads.get format=full needs gmail.readonly")
             messages = self._thread_messages(thread_id)
-            return [(m.meta(), _plain_text(m.parsed)) for m in messages] if messages else None
+            return [(m.meta(), plain_text(m.parsed)) for m in messages] if messages else None
 
         return self._run("thread_texts", action)
 
@@ -274,7 +199,9 @@ class FakeMailbox(_Faults):
             if not self.read_scope:
                 return None
             matches = [
-                m for m in self._ordered(self._messages.values()) if _matches(m, query, self._now())
+                m
+                for m in self._ordered(self._messages.values())
+                if matches_query(m.parsed, m.labels, m.internal_date, query, self._now())
             ]
             matches.reverse()  # Gmail lists newest first
             self._counts["gmail.users.messages.get"] += len(matches)
@@ -306,7 +233,7 @@ class FakeMailbox(_Faults):
     def user_edit_draft(self, draft_id: str, text: str) -> DraftRef:
         """The user rewrites the body in Gmail: same draft id, new message id."""
         draft = self._drafts[draft_id]
-        raw = _with_body(self._messages[draft.message_id].raw, text)
+        raw = with_body(self._messages[draft.message_id].raw, text)
         self._replace(draft, raw, None, keep_thread=True)
         return self._ref(draft)
 
@@ -355,11 +282,11 @@ class FakeMailbox(_Faults):
     ) -> _Message:
         """File a message. Like Gmail, a ``thread_id`` is honoured only when the subject
         matches the thread's (else a new thread starts); an unknown one is a 404."""
-        subject = _normalize_subject(str(email.message_from_bytes(raw).get("Subject", "")))
+        subject = normalize_subject(str(email.message_from_bytes(raw).get("Subject", "")))
         thread = None
         if thread_id:
             if thread_id not in self._threads:
-                raise _not_found(f"thread {thread_id}")
+                raise not_found(f"thread {thread_id}")
             if keep_thread or self._threads[thread_id] == subject:
                 thread = thread_id
         message = _Message(
@@ -389,7 +316,6 @@ class FakeMailbox(_Faults):
         thread = old.thread_id if keep_thread else thread_id
         message = self._store(raw, ["DRAFT"], thread, keep_thread=keep_thread)
         self._remove(old.id)
-        draft.history.append(old.id)
         draft.message_id = message.id
 
     def _send(self, draft_id: str) -> SentRef | None:
@@ -418,54 +344,3 @@ class FakeMailbox(_Faults):
 
     def _ref(self, draft: _Draft) -> DraftRef:
         return DraftRef(draft.id, draft.message_id, self._messages[draft.message_id].thread_id)
-
-
-_SUBJECT_PREFIX = re.compile(r"^\s*(re|fwd?|aw|wg)\s*:\s*", re.IGNORECASE)
-
-
-def _normalize_subject(subject: str) -> str:
-    while True:
-        stripped = _SUBJECT_PREFIX.sub("", subject, count=1)
-        if stripped == subject:
-            return " ".join(subject.split()).lower()
-        subject = stripped
-
-
-_TERM = re.compile(r'(-?)(?:(\w+):)?("[^"]*"|\S+)')
-
-
-def _matches(message: _Message, query: str, now: datetime) -> bool:
-    """A small subset of Gmail's search syntax: ``from:``, ``to:``, ``subject:``,
-    ``rfc822msgid:``, ``in:``/``label:``, ``is:unread``, ``newer_than:Nd``, negation
-    with ``-``, and bare words (searched in the subject and body)."""
-    parsed = message.parsed
-    labels = {label.lower() for label in message.labels}
-    for negate, key, value in _TERM.findall(query):
-        value = value.strip('"').lower()
-        key = key.lower()
-        if key == "from":
-            ok = value in str(parsed.get("From", "")).lower()
-        elif key == "to":
-            ok = value in str(parsed.get("To", "")).lower()
-        elif key == "subject":
-            ok = value in str(parsed.get("Subject", "")).lower()
-        elif key == "rfc822msgid":
-            ok = normalize_message_id(value) == normalize_message_id(
-                str(parsed.get("Message-ID", "")).lower()
-            )
-        elif key in ("in", "label"):
-            ok = value in labels or (value == "anywhere")
-        elif key == "is":
-            ok = value in labels
-        elif key == "newer_than":
-            unit = {"d": 1, "m": 30, "y": 365}.get(value[-1:], 0)
-            days = int(value[:-1]) * unit if value[:-1].isdigit() else 0
-            ok = message.internal_date > now - timedelta(days=days)
-        else:
-            payload = parsed.get_payload(decode=True)
-            body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-            text = f"{parsed.get('Subject', '')} {body}".lower()
-            ok = (f"{key}:{value}" if key else value) in text
-        if ok == bool(negate):
-            return False
-    return "draft" not in labels or "in:drafts" in query.lower()
