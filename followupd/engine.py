@@ -20,28 +20,31 @@ from followupd.adapters.store import Store
 from followupd.adapters.templates import TemplateStore
 from followupd.app.requests import apply_open_requests, apply_request
 from followupd.core import lifecycle, timing
-from followupd.core.compose import (
-    TemplateProblem,
-    build_context,
-    context_words,
-    pick_template,
-    render,
-)
 from followupd.core.detect import detect
+from followupd.core.drafting import Envelope, InviteThread, compose_draft, followup_context
 from followupd.core.lifecycle import Action
-from followupd.core.message import build_message, make_message_id
-from followupd.core.model import CONFIRMATION, Draft, Event, Finding, FollowUp, Nudge, Person, State
+from followupd.core.message import make_message_id
+from followupd.core.model import (
+    Draft,
+    DraftStatus,
+    Event,
+    Finding,
+    FollowUp,
+    Nudge,
+    NudgeKind,
+    Person,
+    State,
+)
 from followupd.core.nudges import compose_nudge, reply_command
-from followupd.core.proofread import proofread, release_dictionary
+from followupd.core.proofread import release_dictionary
 from followupd.core.settings import Config
+from followupd.core.template_rules import pick_template
+from followupd.core.templates import TemplateProblem
 from followupd.errors import FollowupdError
 
 log = logging.getLogger(__name__)
 
-
-def _reply_subject(subject: str) -> str:
-    subject = " ".join(subject.split())
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+_WRITABLE = (DraftStatus.PLANNED, DraftStatus.CREATED, DraftStatus.CREATING)
 
 
 @dataclass
@@ -81,6 +84,10 @@ class Engine:
         # Called with (follow-up, what happened) for live output (demo, foreground run).
         self.on_change = on_change or (lambda fu, what: None)
         self._reply_warned = False  # approval by reply without a read scope: said once
+
+    @property
+    def policy(self) -> lifecycle.Policy:
+        return lifecycle.Policy.from_config(self.config)
 
     # --- the cycle ------------------------------------------------------------------
 
@@ -127,7 +134,7 @@ class Engine:
         if existing is None and owners.get(event.id, calendar_id) != calendar_id:
             return  # the same event on another watched calendar: followed there
         detection = detect(event, self.config.detect, self.account)
-        updated = lifecycle.observe_event(existing, event, detection, now, self.config)
+        updated = lifecycle.observe_event(existing, event, detection, now, self.policy)
         if updated is None:
             return
         if existing is None:
@@ -158,7 +165,7 @@ class Engine:
     def _save(self, fu: FollowUp) -> None:
         now = self.clock.now()
         fu.updated_at = now
-        due = lifecycle.next_due(fu, now, self.config)
+        due = lifecycle.next_due(fu, now, self.policy)
         if due is not None and fu.retry_at is not None and fu.retry_at > due:
             due = fu.retry_at  # a problem is retried later, not in a hot loop
         self.store.save(fu, due)
@@ -214,20 +221,20 @@ class Engine:
                 self._check_reply_command(fu, thread)
 
     def _check_draft(self, fu: FollowUp, draft: Draft) -> None:
-        if draft.status == "creating":
+        if draft.status is DraftStatus.CREATING:
             self._finish_create(fu, draft)
-        elif draft.status == "created" and draft.draft_id:
+        elif draft.status is DraftStatus.CREATED and draft.draft_id:
             ref = self.mailbox.get_draft(draft.draft_id)
             if ref is None:
                 self._classify_gone(fu, draft, intended_send=False)
             elif ref.message_id != draft.message_id and not draft.touched:
                 draft.touched = True
                 log.info("follow-up %s: the user edited a draft; it will not be changed", fu.id)
-        elif draft.status == "sending" and draft.draft_id:
+        elif draft.status is DraftStatus.SENDING and draft.draft_id:
             # A send was started and its outcome never recorded (crash, dropped line).
             ref = self.mailbox.get_draft(draft.draft_id)
             if ref is not None:
-                draft.status = "created"  # Gmail removes a sent draft: it was not sent
+                draft.status = DraftStatus.CREATED  # Gmail removes a sent draft: it was not sent
             else:
                 self._classify_gone(fu, draft, intended_send=True)
 
@@ -242,13 +249,13 @@ class Engine:
                 keep.message_id,
                 keep.thread_id,
             )
-            draft.status = "created"
+            draft.status = DraftStatus.CREATED
         elif self._sent_by_hand(draft):
             # We created it, crashed before recording it, and the user has sent it
             # since: never create it again.
-            draft.status = "sent_manually"
+            draft.status = DraftStatus.SENT_MANUALLY
         else:
-            draft.status = "planned"
+            draft.status = DraftStatus.PLANNED
 
     def _sent_by_hand(self, draft: Draft) -> bool:
         if not self.config.google.metadata_scope:
@@ -271,7 +278,7 @@ class Engine:
         if sent is None:
             # No metadata scope: cannot look. With a send intent open, assume it went
             # (a duplicate send is worse than a missed record); else treat as deleted.
-            draft.status = "sent" if intended_send else "deleted"
+            draft.status = DraftStatus.SENT if intended_send else DraftStatus.DELETED
             fu.error = (
                 ""
                 if intended_send
@@ -282,10 +289,10 @@ class Engine:
             )
             return
         if sent:
-            draft.status = "sent" if intended_send else "sent_manually"
+            draft.status = DraftStatus.SENT if intended_send else DraftStatus.SENT_MANUALLY
             draft.sent_message_id = sent[-1].id
         else:
-            draft.status = "deleted"
+            draft.status = DraftStatus.DELETED
 
     def _sent_in_thread(self, draft: Draft) -> list[MessageMeta] | None:
         if not draft.thread_id or not self.config.google.metadata_scope:
@@ -385,7 +392,7 @@ class Engine:
             return
         confirmation = Nudge(
             followup_id=fu.id,
-            kind=CONFIRMATION,
+            kind=NudgeKind.CONFIRMATION,
             title="followupd",
             body=text,
             payload={"summary": fu.summary},
@@ -402,14 +409,14 @@ class Engine:
         report = report or CycleReport()
         now = self.clock.now()
         for fu in self.store.all():
-            for action in lifecycle.due_actions(fu, now, self.config):
+            for action in lifecycle.due_actions(fu, now, self.policy):
                 self._act(fu, action, report)
 
     def act_on(self, fu_id: str) -> None:
         fu = self.store.get(fu_id)
         if fu is not None:
             report = CycleReport()
-            for action in lifecycle.due_actions(fu, self.clock.now(), self.config):
+            for action in lifecycle.due_actions(fu, self.clock.now(), self.policy):
                 self._act(fu, action, report)
 
     def _act(self, fu: FollowUp, action: Action, report: CycleReport) -> None:
@@ -433,9 +440,9 @@ class Engine:
                 self._commit(fu)
                 self.on_change(fu, "replied")
                 return
-            self._nudge(fu, action.value, report)
+            self._nudge(fu, NudgeKind(action.value), report)
         else:
-            self._nudge(fu, action.value, report)
+            self._nudge(fu, NudgeKind(action.value), report)
 
     # drafts
 
@@ -468,47 +475,39 @@ class Engine:
         fu.template = name
         findings: list[Finding] = []
         for draft in fu.drafts:
-            if draft.touched or draft.status not in ("planned", "created", "creating"):
+            if draft.touched or draft.status not in _WRITABLE:
                 continue
-            if draft.status == "creating":
+            if draft.status is DraftStatus.CREATING:
                 self._finish_create(fu, draft)
-            if draft.status == "created" and not fu.rerender:
+            if draft.status is DraftStatus.CREATED and not fu.rerender:
                 continue
             people = [self._person(fu, email) for email in draft.recipients]
-            context = build_context(
-                recipient=people[0] if len(people) == 1 else None,
-                recipients=people,
-                interviewers=list(fu.interviewers) or people,
-                company=fu.company,
-                role=fu.role,
-                summary=fu.summary,
-                start=fu.start,
-                end=fu.end,
-                kind=fu.kind,
-                location=fu.location,
-                notes=fu.notes,
+            context = followup_context(
+                fu,
+                people,
                 profile=self.config.profile,
                 user_email=self.account,
                 zone=self.config.timing.zone,
                 now=now,
             )
+            invite = self._scheduling_thread(draft) if draft.status is DraftStatus.PLANNED else None
+            envelope = Envelope(
+                from_name=self.config.profile.name,
+                from_email=self.account,
+                to=people,
+                message_id=self._message_id(draft),
+                date=now,
+                invite=InviteThread(invite.subject, invite.rfc_message_id) if invite else None,
+            )
             try:
-                rendered = render(source, context, html=True if self.config.drafts.html else None)
-                invite = self._scheduling_thread(draft) if draft.status == "planned" else None
-                if invite is not None:
-                    # Reply in the thread the interview was arranged in: Gmail threads
-                    # by threadId plus a matching subject, mail clients by the headers.
-                    draft.thread_id = invite.thread_id
-                    rendered = replace(rendered, subject=_reply_subject(invite.subject))
-                raw = build_message(
-                    rendered=rendered,
-                    from_name=self.config.profile.name,
-                    from_email=self.account,
-                    to=people,
-                    message_id=self._message_id(draft),
-                    date=now,
-                    in_reply_to=invite.rfc_message_id if invite else None,
-                    references=invite.rfc_message_id if invite else None,
+                composed = compose_draft(
+                    source,
+                    context,
+                    drafts=self.config.drafts,
+                    profile=self.config.profile,
+                    notes=fu.notes,
+                    followup_id=fu.id,
+                    envelope=envelope,
                 )
             except TemplateProblem as exc:
                 self._problem(fu, str(exc))
@@ -516,16 +515,12 @@ class Engine:
             except ValueError as exc:  # an address or header that cannot be written safely
                 self._problem(fu, f"cannot write the draft: {exc}")
                 return
-            findings = proofread(
-                rendered,
-                known_words=[*self.config.drafts.words, *self.config.profile.highlights],
-                max_words=self.config.drafts.max_words,
-                notes=fu.notes,
-                context_names=context_words(context),
-                followup_id=fu.id,
-            )
+            if invite is not None:
+                draft.thread_id = invite.thread_id
+            rendered, findings, raw = composed.rendered, composed.findings, composed.raw
+            assert raw is not None
             draft.subject = rendered.subject
-            if draft.status == "created" and draft.draft_id:
+            if draft.status is DraftStatus.CREATED and draft.draft_id:
                 current = self.mailbox.get_draft(draft.draft_id)
                 if current is None:
                     self._classify_gone(fu, draft, intended_send=False)
@@ -540,7 +535,7 @@ class Engine:
                 draft.message_id, draft.thread_id = ref.message_id, ref.thread_id
                 self.store.record(now, fu.id, "draft_updated", "draft refreshed with notes")
             else:
-                draft.status = "creating"
+                draft.status = DraftStatus.CREATING
                 self._commit(fu)  # the intent, before the call
                 ref = self.mailbox.create_draft(
                     raw, rfc_message_id=self._message_id(draft), thread_id=draft.thread_id
@@ -550,7 +545,7 @@ class Engine:
                     ref.message_id,
                     ref.thread_id,
                 )
-                draft.status = "created"
+                draft.status = DraftStatus.CREATED
                 report.drafts_created += 1
                 self.store.record(
                     now, fu.id, "draft_created", f"draft for {len(people)} recipient(s)"
@@ -566,9 +561,9 @@ class Engine:
         self._commit(fu)
         if fu.state is State.DRAFTED:
             self.on_change(fu, "drafted")
-            for action in lifecycle.due_actions(fu, now, self.config):
+            for action in lifecycle.due_actions(fu, now, self.policy):
                 if action is Action.NUDGE_READY:
-                    self._nudge(fu, action.value, report)
+                    self._nudge(fu, NudgeKind(action.value), report)
 
     def _scheduling_thread(self, draft: Draft) -> MessageMeta | None:
         """The latest email from these recipients in the last 30 days (the thread the
@@ -607,7 +602,7 @@ class Engine:
             fu,
             Nudge(
                 followup_id=fu.id,
-                kind="problem",
+                kind=NudgeKind.PROBLEM,
                 title="followupd could not write a draft",
                 body=f"{message}\nFix it, then run `followupd sync`.",
                 actions=(),
@@ -621,9 +616,9 @@ class Engine:
     def _send(self, fu: FollowUp, report: CycleReport) -> None:
         now = self.clock.now()
         for draft in fu.drafts:
-            if draft.status != "created" or not draft.draft_id:
+            if draft.status is not DraftStatus.CREATED or not draft.draft_id:
                 continue
-            draft.status = "sending"
+            draft.status = DraftStatus.SENDING
             self._commit(fu)  # the intent, durable before the call
             try:
                 ref = self.mailbox.send_draft(draft.draft_id)
@@ -633,7 +628,7 @@ class Engine:
             if ref is None:
                 self._classify_gone(fu, draft, intended_send=True)
             else:
-                draft.status = "sent"
+                draft.status = DraftStatus.SENT
                 draft.sent_message_id = ref.message_id
                 draft.thread_id = ref.thread_id or draft.thread_id
                 report.sent += 1
@@ -648,10 +643,12 @@ class Engine:
 
     # nudges
 
-    def _nudge(self, fu: FollowUp, kind: str, report: CycleReport) -> None:
+    def _nudge(self, fu: FollowUp, kind: NudgeKind, report: CycleReport) -> None:
         if kind in fu.nudges_sent:
             return
-        nudge = compose_nudge(fu, kind, self.config, self.clock.now())
+        nudge = compose_nudge(
+            fu, kind, mode=self.config.mode, timing=self.config.timing, now=self.clock.now()
+        )
         if self._deliver(fu, nudge):
             report.nudges += 1
         # Recorded even when a channel failed: a nudge is retried by the next kind,

@@ -16,7 +16,7 @@ from followupd.adapters.notify.desktop import DesktopNotifier
 from followupd.adapters.notify.email import EmailNotifier
 from followupd.adapters.notify.memory import InMemoryNotifier
 from followupd.adapters.notify.registry import NotifierRegistry
-from followupd.core.model import CONFIRMATION, Nudge
+from followupd.core.model import Nudge, NudgeKind
 from followupd.core.settings import NudgeSettings
 from followupd.errors import FollowupdError
 
@@ -98,7 +98,9 @@ def test_email_confirmation_answers_in_the_thread() -> None:
     mailbox = FakeMailbox(ME)
     notifier = EmailNotifier(mailbox, ME, "Casey")
     thread = notifier.send(nudge()).thread_id
-    answer = nudge(CONFIRMATION, title="followupd", body="approved", actions=(), thread_id=thread)
+    answer = nudge(
+        NudgeKind.CONFIRMATION, title="followupd", body="approved", actions=(), thread_id=thread
+    )
     assert notifier.send(answer) == Delivery("email", thread)
     last = mailbox.sent_messages()[-1]
     body = headers(mailbox, last.id).get_body(preferencelist=("plain",)).get_content()

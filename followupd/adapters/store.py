@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from followupd.core.model import Draft, Finding, FollowUp, Person, State
+from followupd.core.model import Draft, DraftStatus, Finding, FollowUp, NudgeKind, Person, State
 from followupd.errors import FollowupdError, NotFound
 
 SCHEMA_VERSION = 1
@@ -93,8 +93,16 @@ def followup_from_dict(data: dict[str, Any]) -> FollowUp:
     data["people"] = tuple(Person(**p) for p in data.get("people", ()))
     data["interviewers"] = tuple(Person(**p) for p in data.get("interviewers", ()))
     data["drafts"] = [
-        Draft(**{**d, "recipients": tuple(d["recipients"])}) for d in data.get("drafts", ())
+        Draft(
+            **{
+                **d,
+                "recipients": tuple(d["recipients"]),
+                "status": DraftStatus(d.get("status", "planned")),
+            }
+        )
+        for d in data.get("drafts", ())
     ]
+    data["nudges_sent"] = [NudgeKind(kind) for kind in data.get("nudges_sent", ())]
     data["proofread"] = [Finding(**f) for f in data.get("proofread", ())]
     known = set(FollowUp.__dataclass_fields__)
     return FollowUp(**{k: v for k, v in data.items() if k in known})

@@ -2,7 +2,7 @@
 the user's template directory (drafts.template_dir, default
 <config dir>/templates). A user file `NAME.j2` replaces the built-in NAME or
 adds a new template. This module is the only part of composition that reads the
-disk; the file format is described in followupd.core.compose.
+disk; the file format is described in followupd.core.templates.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from followupd.core.compose import BUILTIN_NAMES, NAME_PATTERN, TemplateSource
+from followupd.core.templates import BUILTIN_NAMES, NAME_PATTERN, TemplateSource
 from followupd.errors import TemplateError
 from followupd.paths import atomic_write
 

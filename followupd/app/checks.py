@@ -79,8 +79,9 @@ def exit_code_for(findings: list[Finding]) -> int:
 
 def check_templates(config: Config, findings: Findings) -> None:
     from followupd.app.wiring import template_store
-    from followupd.core.compose import TemplateProblem, context_words, render, rule_problems
-    from followupd.core.proofread import proofread
+    from followupd.core.drafting import compose_draft
+    from followupd.core.template_rules import rule_problems
+    from followupd.core.templates import TemplateProblem
 
     store = template_store(config)
     for problem in rule_problems(config.drafts.rules, set(store.names())):
@@ -88,17 +89,18 @@ def check_templates(config: Config, findings: Findings) -> None:
     for name in store.names():
         context = sample_context(config)
         try:
-            rendered = render(store.source(name), context)
+            # Rendered and proofread as the daemon does (core.drafting.compose_draft).
+            composed = compose_draft(
+                store.source(name),
+                context,
+                drafts=config.drafts,
+                profile=config.profile,
+                notes=context["notes"] or ["a sample note"],
+            )
         except TemplateProblem as exc:
             findings.add("templates", False, str(exc), "fix the template, then `followupd preview`")
             continue
-        problems = proofread(
-            rendered,
-            known_words=config.drafts.words,
-            max_words=config.drafts.max_words,
-            notes=context["notes"] or ["a sample note"],
-            context_names=context_words(context),
-        )
+        problems = composed.findings
         if problems:
             findings.add(
                 "templates",

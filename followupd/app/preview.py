@@ -15,16 +15,16 @@ from followupd.app.state import open_store
 from followupd.errors import FollowupdError
 
 if TYPE_CHECKING:
-    from followupd.core.compose import Rendered
     from followupd.core.model import Finding
     from followupd.core.settings import Config
+    from followupd.core.templates import Rendered
 
 SAMPLE_NOTES = ["the migration to event sourcing"]
 
 
 def sample_context(config: Config) -> dict[str, Any]:
     """The context of the built-in sample interview (also used by `check`)."""
-    from followupd.core.compose import example_context
+    from followupd.core.context import example_context
 
     return example_context(zone=config.timing.zone, now=datetime.now(UTC))
 
@@ -136,7 +136,7 @@ def _context(
     end: datetime,
     **event: Any,
 ) -> dict[str, Any]:
-    from followupd.core.compose import build_context
+    from followupd.core.context import build_context
 
     return build_context(
         recipient=people[0] if len(people) == 1 else None,
@@ -154,9 +154,11 @@ def _context(
 def render_preview(
     config: Config, store: TemplateStore, subject: Subject, template_name: str | None
 ) -> Preview:
-    """Pick the template (the rules, or the one asked for), render and proofread."""
-    from followupd.core.compose import TemplateProblem, pick_template, render
-    from followupd.core.proofread import proofread
+    """Pick the template (the rules, or the one asked for), render and proofread it
+    as the daemon would (core.drafting.compose_draft)."""
+    from followupd.core.drafting import compose_draft
+    from followupd.core.template_rules import pick_template
+    from followupd.core.templates import TemplateProblem
 
     name = template_name or pick_template(
         config.drafts.rules,
@@ -167,13 +169,14 @@ def render_preview(
         available=set(store.names()),
     )
     try:
-        rendered = render(store.source(name), subject.context)
+        composed = compose_draft(
+            store.source(name),
+            subject.context,
+            drafts=config.drafts,
+            profile=config.profile,
+            notes=subject.notes,
+        )
     except TemplateProblem as exc:
         raise FollowupdError(str(exc)) from None
-    findings = proofread(
-        rendered,
-        known_words=config.drafts.words,
-        max_words=config.drafts.max_words,
-        notes=subject.notes,
-    )
+    rendered, findings = composed.rendered, composed.findings
     return Preview(template=name, rendered=rendered, findings=list(findings))

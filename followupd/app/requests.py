@@ -39,7 +39,7 @@ def apply_request(
         try:
             fu = store.find(fu_id)
             if action == "approve":
-                fu = lifecycle.approve(fu, now, config, via)
+                fu = lifecycle.approve(fu, now, lifecycle.Policy.from_config(config), via)
                 assert fu.send_at is not None
                 local = fu.send_at.astimezone(config.timing.zone)
                 detail = f"approved via {via}; it will be sent {local:%a %d %b at %H:%M %Z}"
@@ -58,7 +58,7 @@ def apply_request(
         except (LifecycleError, FollowupdError) as exc:
             return False, str(exc), None
         store.record(now, fu.id, action, detail)
-        store.save(fu, lifecycle.next_due(fu, now, config))
+        store.save(fu, lifecycle.next_due(fu, now, lifecycle.Policy.from_config(config)))
     return True, detail, fu
 
 

@@ -34,7 +34,7 @@ def templates_list() -> None:
 def templates_show(name: str | None) -> None:
     """Print a template's source (no name: the variables templates can use)."""
     from followupd.app.wiring import template_store
-    from followupd.core.compose import context_help
+    from followupd.core.context import context_help
 
     if name is None:
         click.echo(context_help())

@@ -11,29 +11,51 @@ state and the actions due. Pure: the engine carries the actions out.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from followupd.core import timing
-from followupd.core.model import Detection, Draft, Event, FollowUp, State
-from followupd.core.settings import Config, Mode
+from followupd.core.model import Detection, Draft, DraftStatus, Event, FollowUp, NudgeKind, State
+from followupd.core.settings import Config, DetectSettings, Mode, TimingSettings
 
 # How long after sending we keep looking for a reply (the check-in reminder needs it).
 REPLY_WATCH = timedelta(days=30)
 REPLY_CHECK_EVERY = timedelta(hours=1)
-# A follow-up whose interview moved this far past its old end goes back to pending.
-NUDGE_KINDS = ("draft_ready", "reminder", "closing", "checkin")
 
 
 class Action(StrEnum):
     CREATE_DRAFTS = "create_drafts"  # render, proofread, create (or refresh untouched)
     SEND = "send"
     EXPIRE = "expire"
-    NUDGE_READY = "draft_ready"
-    NUDGE_REMINDER = "reminder"
-    NUDGE_CLOSING = "closing"
-    NUDGE_CHECKIN = "checkin"
+    NUDGE_READY = NudgeKind.DRAFT_READY.value
+    NUDGE_REMINDER = NudgeKind.REMINDER.value
+    NUDGE_CLOSING = NudgeKind.CLOSING.value
+    NUDGE_CHECKIN = NudgeKind.CHECKIN.value
+
+    @property
+    def nudge(self) -> NudgeKind | None:
+        """The nudge this action delivers, if it is one."""
+        return NudgeKind(self.value) if self.value in {k.value for k in NudgeKind} else None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the state machine reads of the config (the engine builds it once)."""
+
+    mode: Mode
+    timing: TimingSettings
+    lookback: timedelta = DetectSettings().lookback
+    per_interviewer: bool = True
+
+    @classmethod
+    def from_config(cls, config: Config) -> Policy:
+        return cls(
+            mode=config.mode,
+            timing=config.timing,
+            lookback=config.detect.lookback,
+            per_interviewer=config.drafts.per_interviewer,
+        )
 
 
 class LifecycleError(ValueError):
@@ -50,14 +72,14 @@ def draft_message_token(fu_id: str, recipients: tuple[str, ...]) -> str:
     return hashlib.sha256(f"{fu_id}\0{','.join(recipients)}".encode()).hexdigest()[:16]
 
 
-def _schedule(fu: FollowUp, config: Config) -> FollowUp:
-    plan = timing.plan(fu.end, config.timing)
+def _schedule(fu: FollowUp, policy: Policy) -> FollowUp:
+    plan = timing.plan(fu.end, policy.timing)
     fu.draft_at = plan.draft_at
     fu.window_start = plan.window_start
     fu.window_end = plan.window_end
     if fu.state is State.APPROVED and fu.send_at is not None:
         fu.send_at, fu.late = timing.send_slot(
-            fu.send_at, plan.window_start, plan.window_end, config.timing
+            fu.send_at, plan.window_start, plan.window_end, policy.timing
         )
     return fu
 
@@ -84,13 +106,13 @@ def observe_event(
     event: Event,
     detection: Detection,
     now: datetime,
-    config: Config,
+    policy: Policy,
 ) -> FollowUp | None:
     """Fold one calendar observation into the follow-up (None: nothing to track)."""
     if fu is None:
         if event.cancelled or not detection.is_interview or event.end is None:
             return None
-        if event.start is None or event.end < now - config.detect.lookback:
+        if event.start is None or event.end < now - policy.lookback:
             return None  # a first start never drafts notes for last month's interviews
         if not detection.recipients:
             return None
@@ -104,9 +126,9 @@ def observe_event(
             created_at=now,
         )
         _apply_detection(fu, event, detection)
-        fu.drafts = plan_drafts(fu, config.drafts.per_interviewer)
+        fu.drafts = plan_drafts(fu, policy.per_interviewer)
         fu.updated_at = now
-        return _schedule(fu, config)
+        return _schedule(fu, policy)
 
     fu = replace(fu, drafts=[replace(d) for d in fu.drafts])
     gone = event.cancelled or not detection.is_interview
@@ -119,7 +141,7 @@ def observe_event(
             fu.updated_at = now
             return fu
         _apply_detection(fu, event, detection)
-        fu.drafts = plan_drafts(fu, config.drafts.per_interviewer)
+        fu.drafts = plan_drafts(fu, policy.per_interviewer)
     elif gone:
         # After the interview the calendar entry no longer matters (people tidy up).
         return fu
@@ -136,7 +158,7 @@ def observe_event(
             fu.send_at = None
             fu.nudges_sent = []
             fu.rerender = True
-        _schedule(fu, config)
+        _schedule(fu, policy)
     if event.summary and event.summary != fu.summary and fu.state is State.PENDING:
         fu.summary = event.summary
     fu.updated_at = now
@@ -154,7 +176,7 @@ def _apply_detection(fu: FollowUp, event: Event, detection: Detection) -> None:
     fu.kind = detection.kind
 
 
-def due_actions(fu: FollowUp, now: datetime, config: Config) -> list[Action]:
+def due_actions(fu: FollowUp, now: datetime, policy: Policy) -> list[Action]:
     """What should happen to this follow-up at `now`, in order."""
     if fu.retry_at is not None and now < fu.retry_at:
         return []
@@ -170,39 +192,39 @@ def due_actions(fu: FollowUp, now: datetime, config: Config) -> list[Action]:
             actions.append(Action.CREATE_DRAFTS)
         if fu.window_end and now >= fu.window_end:
             return [*actions, Action.EXPIRE]
-        nudge = _due_nudge(fu, now, config)
+        nudge = _due_nudge(fu, now, policy)
         if nudge:
             actions.append(nudge)
         return actions
     if state is State.APPROVED:
-        if config.mode is Mode.SEND and fu.send_at and now >= fu.send_at:
+        if policy.mode is Mode.SEND and fu.send_at and now >= fu.send_at:
             return [Action.SEND]
         return []
     if state in (State.SENT, State.SENT_MANUALLY):
-        checkin = _checkin_time(fu, config)
+        checkin = _checkin_time(fu, policy)
         if (
             checkin
             and now >= checkin
             and fu.replied_at is None
-            and "checkin" not in fu.nudges_sent
-            and config.mode is not Mode.DRAFT
+            and NudgeKind.CHECKIN not in fu.nudges_sent
+            and policy.mode is not Mode.DRAFT
         ):
             return [Action.NUDGE_CHECKIN]
     return []
 
 
-def _reminder_times(fu: FollowUp, config: Config) -> list[tuple[str, datetime]]:
+def _reminder_times(fu: FollowUp, policy: Policy) -> list[tuple[NudgeKind, datetime]]:
     if fu.draft_at is None or fu.window_end is None:
         return []
-    ready = [("draft_ready", fu.draft_at)]
-    plan = timing.plan(fu.end, config.timing)
-    return ready + list(plan.reminders)
+    ready = [(NudgeKind.DRAFT_READY, fu.draft_at)]
+    plan = timing.plan(fu.end, policy.timing)
+    return ready + [(NudgeKind(kind), at) for kind, at in plan.reminders]
 
 
-def _due_nudge(fu: FollowUp, now: datetime, config: Config) -> Action | None:
-    if config.mode is Mode.DRAFT:
+def _due_nudge(fu: FollowUp, now: datetime, policy: Policy) -> Action | None:
+    if policy.mode is Mode.DRAFT:
         return None
-    due = [k for k, at in _reminder_times(fu, config) if at <= now]
+    due = [k for k, at in _reminder_times(fu, policy) if at <= now]
     if not due:
         return None
     latest = due[-1]
@@ -212,30 +234,30 @@ def _due_nudge(fu: FollowUp, now: datetime, config: Config) -> Action | None:
     return Action(latest)
 
 
-def _checkin_time(fu: FollowUp, config: Config) -> datetime | None:
+def _checkin_time(fu: FollowUp, policy: Policy) -> datetime | None:
     if fu.sent_at is None:
         return None
-    return timing.checkin_at(fu.sent_at, config.timing)
+    return timing.checkin_at(fu.sent_at, policy.timing)
 
 
-def next_due(fu: FollowUp, now: datetime, config: Config) -> datetime | None:
+def next_due(fu: FollowUp, now: datetime, policy: Policy) -> datetime | None:
     """The next moment something is planned for this follow-up (for the timers)."""
     if fu.state is State.PENDING:
         return fu.draft_at
     if fu.state is State.DRAFTED:
         moments = [fu.window_end] if fu.window_end else []
-        if config.mode is not Mode.DRAFT:
+        if policy.mode is not Mode.DRAFT:
             moments += [
                 at
-                for kind, at in _reminder_times(fu, config)
+                for kind, at in _reminder_times(fu, policy)
                 if at > now and kind not in fu.nudges_sent
             ]
         return min((m for m in moments if m is not None), default=None)
     if fu.state is State.APPROVED:
-        return fu.send_at if config.mode is Mode.SEND else None
+        return fu.send_at if policy.mode is Mode.SEND else None
     if fu.state in (State.SENT, State.SENT_MANUALLY) and fu.replied_at is None:
-        checkin = _checkin_time(fu, config)
-        if checkin and "checkin" not in fu.nudges_sent:
+        checkin = _checkin_time(fu, policy)
+        if checkin and NudgeKind.CHECKIN not in fu.nudges_sent:
             return checkin
     return None
 
@@ -244,7 +266,7 @@ def watches_gmail(fu: FollowUp, now: datetime) -> bool:
     """Whether a poll should look at this follow-up's drafts or thread."""
     if fu.state in (State.DRAFTED, State.APPROVED):
         return True
-    if any(d.status in ("creating", "sending") for d in fu.drafts):
+    if any(d.status.in_flight for d in fu.drafts):
         return True
     if fu.state in (State.SENT, State.SENT_MANUALLY) and fu.replied_at is None:
         if fu.sent_at is None or now - fu.sent_at >= REPLY_WATCH:
@@ -258,10 +280,10 @@ def watches_gmail(fu: FollowUp, now: datetime) -> bool:
 # --- user requests ----------------------------------------------------------------
 
 
-def approve(fu: FollowUp, now: datetime, config: Config, via: str) -> FollowUp:
-    if config.mode is not Mode.SEND:
+def approve(fu: FollowUp, now: datetime, policy: Policy, via: str) -> FollowUp:
+    if policy.mode is not Mode.SEND:
         raise LifecycleError(
-            f'cannot approve: mode is "{config.mode}", which never sends; send the draft '
+            f'cannot approve: mode is "{policy.mode}", which never sends; send the draft '
             'from Gmail yourself, or set mode = "send" in the config'
         )
     if fu.state is State.APPROVED:
@@ -270,13 +292,13 @@ def approve(fu: FollowUp, now: datetime, config: Config, via: str) -> FollowUp:
         raise LifecycleError(
             f"follow-up {fu.id} is {fu.state.value}; only a drafted follow-up can be approved"
         )
-    if not any(d.status == "created" for d in fu.drafts):
+    if not any(d.status is DraftStatus.CREATED for d in fu.drafts):
         raise LifecycleError(f"follow-up {fu.id} has no draft left in Gmail to send")
     if fu.window_start is None or fu.window_end is None:
         raise LifecycleError(f"follow-up {fu.id} has no window yet")
     window_start, window_end = fu.window_start, fu.window_end
     fu = replace(fu, drafts=[replace(d) for d in fu.drafts])
-    fu.send_at, fu.late = timing.send_slot(now, window_start, window_end, config.timing)
+    fu.send_at, fu.late = timing.send_slot(now, window_start, window_end, policy.timing)
     fu.state = State.APPROVED
     fu.approved_via = via
     fu.updated_at = now
@@ -288,7 +310,7 @@ def skip(fu: FollowUp, now: datetime, via: str) -> FollowUp:
         return fu
     if fu.state.final:
         raise LifecycleError(f"follow-up {fu.id} is already {fu.state.value}")
-    if any(d.status == "sending" for d in fu.drafts):
+    if any(d.status is DraftStatus.SENDING for d in fu.drafts):
         raise LifecycleError(f"follow-up {fu.id} is being sent right now")
     fu = replace(fu, drafts=[replace(d) for d in fu.drafts])
     fu.state = State.SKIPPED
@@ -314,7 +336,7 @@ def settle_after_drafts(fu: FollowUp, now: datetime) -> None:
     """State after a draft pass: drafted once no draft is left to write."""
     if fu.state is not State.PENDING or not fu.drafts:
         return
-    if any(d.status in ("planned", "creating") for d in fu.drafts):
+    if any(d.status in (DraftStatus.PLANNED, DraftStatus.CREATING) for d in fu.drafts):
         return
     fu.state = State.DRAFTED
     # Drafts that ended before we recorded them (sent by hand after a crash) settle now.
@@ -324,16 +346,17 @@ def settle_after_drafts(fu: FollowUp, now: datetime) -> None:
 def settle_after_gmail(fu: FollowUp, now: datetime) -> None:
     """Fold per-draft outcomes into the follow-up state."""
     statuses = {d.status for d in fu.drafts}
+    sent, by_hand, deleted = DraftStatus.SENT, DraftStatus.SENT_MANUALLY, DraftStatus.DELETED
     if fu.state in (State.DRAFTED, State.APPROVED):
-        if statuses and statuses <= {"sent"}:
+        if statuses and statuses <= {sent}:
             fu.state = State.SENT
             fu.sent_at = fu.sent_at or now
-        elif statuses and statuses <= {"sent", "sent_manually"}:
-            fu.state = State.SENT_MANUALLY if "sent" not in statuses else State.SENT
+        elif statuses and statuses <= {sent, by_hand}:
+            fu.state = State.SENT_MANUALLY if sent not in statuses else State.SENT
             fu.sent_at = fu.sent_at or now
-        elif statuses and statuses <= {"deleted"}:
+        elif statuses and statuses <= {deleted}:
             fu.state = State.SKIPPED
             fu.approved_via = fu.approved_via or "draft deleted in Gmail"
-        elif statuses and statuses <= {"sent", "sent_manually", "deleted"}:
-            fu.state = State.SENT if "sent" in statuses else State.SENT_MANUALLY
+        elif statuses and statuses <= {sent, by_hand, deleted}:
+            fu.state = State.SENT if sent in statuses else State.SENT_MANUALLY
             fu.sent_at = fu.sent_at or now

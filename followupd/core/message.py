@@ -33,8 +33,8 @@ from followupd.core.text import header_text, normalize_text, unsafe_char
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from followupd.core.compose import Rendered
     from followupd.core.model import Person
+    from followupd.core.templates import Rendered
 
 __all__ = [
     "ParsedMessage",

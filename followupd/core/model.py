@@ -48,6 +48,36 @@ class EventKind(StrEnum):
     OTHER = "other"  # a kind this code does not know
 
 
+class DraftStatus(StrEnum):
+    """Where one draft stands. CREATING and SENDING are intents written before the
+    Gmail call: after a crash they mean "look in Gmail before doing it again"."""
+
+    PLANNED = "planned"  # to be written
+    CREATING = "creating"  # intent: drafts.create under way
+    CREATED = "created"  # in Gmail Drafts
+    SENDING = "sending"  # intent: drafts.send under way
+    SENT = "sent"  # we sent it
+    SENT_MANUALLY = "sent_manually"  # the user sent it from Gmail
+    DELETED = "deleted"  # gone from Gmail unsent
+
+    @property
+    def in_flight(self) -> bool:
+        """An intent whose outcome was never recorded."""
+        return self in (DraftStatus.CREATING, DraftStatus.SENDING)
+
+
+class NudgeKind(StrEnum):
+    DRAFT_READY = "draft_ready"
+    REMINDER = "reminder"
+    CLOSING = "closing"
+    CHECKIN = "checkin"
+    SENT = "sent"
+    EXPIRED = "expired"
+    PROBLEM = "problem"
+    # The answer to the user's reply to a nudge email (approval by reply): email only.
+    CONFIRMATION = "confirmation"
+
+
 @dataclass(frozen=True)
 class Attendee:
     email: str  # lower-cased
@@ -133,10 +163,7 @@ class Draft:
     thread_id: str | None = None
     subject: str = ""
     touched: bool = False  # the user edited it: never overwrite
-    # planned | creating | created | sending | sent | sent_manually | deleted
-    # "creating" and "sending" are intents written before the Gmail call: after a crash
-    # they mean "look in Gmail before doing it again".
-    status: str = "planned"
+    status: DraftStatus = DraftStatus.PLANNED
     sent_message_id: str | None = None
 
 
@@ -165,7 +192,7 @@ class FollowUp:
     late: bool = False  # send_at fell outside the window (late policy)
     notes: list[str] = field(default_factory=list)
     proofread: list[Finding] = field(default_factory=list)
-    nudges_sent: list[str] = field(default_factory=list)  # kinds already delivered
+    nudges_sent: list[NudgeKind] = field(default_factory=list)  # kinds already delivered
     replied_at: datetime | None = None
     reply_checked_at: datetime | None = None  # last look for a reply (hourly at most)
     sent_at: datetime | None = None
@@ -178,11 +205,7 @@ class FollowUp:
     updated_at: datetime | None = None
 
 
-# The answer to the user's reply to a nudge email (approval by reply): email only.
-CONFIRMATION = "confirmation"
-NUDGE_KINDS = frozenset(
-    {"draft_ready", "reminder", "closing", "checkin", "sent", "expired", "problem", CONFIRMATION}
-)
+NUDGE_KINDS = frozenset(NudgeKind)
 ACTIONS: tuple[str, ...] = ("approve", "skip", "open")
 
 
@@ -193,7 +216,7 @@ class Nudge:
     email thread the user may answer)."""
 
     followup_id: str
-    kind: str
+    kind: NudgeKind
     title: str = field(repr=False)
     body: str = field(repr=False)  # plain text; may hold user data: never log it
     actions: tuple[str, ...] = ()
@@ -204,6 +227,7 @@ class Nudge:
     def __post_init__(self) -> None:
         if self.kind not in NUDGE_KINDS:
             raise ValueError(f"unknown nudge kind: {self.kind!r}")
+        object.__setattr__(self, "kind", NudgeKind(self.kind))  # a plain string is accepted
         unknown = [a for a in self.actions if a not in ACTIONS]
         if unknown:
             raise ValueError(f"unknown nudge actions: {unknown!r}")

@@ -7,29 +7,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from followupd.core.model import FollowUp, Nudge
-from followupd.core.settings import Config, Mode
+from followupd.core.model import FollowUp, Nudge, NudgeKind
+from followupd.core.settings import Mode, TimingSettings
 
 DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
 
 _TITLES = {
-    "draft_ready": "Draft ready: review your follow-up",
-    "reminder": "Reminder: your follow-up is waiting",
-    "closing": "Last call: the follow-up window closes soon",
-    "checkin": "No reply yet: time for a short check-in?",
+    NudgeKind.DRAFT_READY: "Draft ready: review your follow-up",
+    NudgeKind.REMINDER: "Reminder: your follow-up is waiting",
+    NudgeKind.CLOSING: "Last call: the follow-up window closes soon",
+    NudgeKind.CHECKIN: "No reply yet: time for a short check-in?",
 }
 
 
-def _local(moment: datetime | None, config: Config) -> str:
+def _local(moment: datetime | None, timing: TimingSettings) -> str:
     if moment is None:
         return "?"
-    return moment.astimezone(config.timing.zone).strftime("%a %d %b %H:%M")
+    return moment.astimezone(timing.zone).strftime("%a %d %b %H:%M")
 
 
-def compose_nudge(fu: FollowUp, kind: str, config: Config, now: datetime) -> Nudge:
+def compose_nudge(
+    fu: FollowUp, kind: NudgeKind, *, mode: Mode, timing: TimingSettings, now: datetime
+) -> Nudge:
+    """The nudge of `kind` about `fu`: what to do next, by when, what proofreading found."""
     who = ", ".join(p.name or p.email for p in fu.people) or ", ".join(fu.recipients)
     lines = [f"{fu.summary} ({who})"]
-    if kind == "checkin":
+    if kind is NudgeKind.CHECKIN:
         lines.append(
             "Your note went out and nobody has answered. A brief check-in keeps the "
             "door open; write it in Gmail when you are ready."
@@ -37,7 +40,7 @@ def compose_nudge(fu: FollowUp, kind: str, config: Config, now: datetime) -> Nud
         actions: tuple[str, ...] = ("open",)
     else:
         lines.append("Review the draft in Gmail and change anything you like.")
-        if config.mode is Mode.SEND:
+        if mode is Mode.SEND:
             lines.append(
                 f"Then approve it: `followupd approve {fu.id}` (or the Approve button). "
                 "It is sent as you left it at the next good moment."
@@ -46,7 +49,7 @@ def compose_nudge(fu: FollowUp, kind: str, config: Config, now: datetime) -> Nud
         else:
             lines.append(f"Then send it from Gmail yourself, or skip it: `followupd skip {fu.id}`.")
             actions = ("skip", "open")
-        lines.append(f"Best sent by {_local(fu.window_end, config)}.")
+        lines.append(f"Best sent by {_local(fu.window_end, timing)}.")
     findings = [f.message for f in fu.proofread]
     if findings:
         lines.append("Proofreading: " + "; ".join(findings))

@@ -1,7 +1,7 @@
 """Proofreading a rendered follow-up before it becomes a draft. Pure (no I/O).
 
 Findings (core.model.Finding, none blocking; a template that cannot render
-raises compose.TemplateProblem instead):
+raises templates.TemplateProblem instead):
 
 - `no_thanks`: the note never thanks them (thank, thanks, grateful, appreciate...).
 - `no_detail`: no notes about the conversation, so nothing in it is specific.
@@ -34,7 +34,7 @@ from followupd.core.model import Finding
 if TYPE_CHECKING:
     from spellchecker import SpellChecker
 
-    from followupd.core.compose import Rendered
+    from followupd.core.templates import Rendered
 
 __all__ = ["MAX_SPELLING_FINDINGS", "count_words", "proofread"]
 
@@ -218,7 +218,7 @@ def proofread(
     """Findings for a rendered note, most important first (see the module doc).
 
     `known_words`: the user's word list (drafts.words). `context_names`: strings
-    from the event and the profile (compose.context_words gives them).
+    from the event and the profile (context.context_words gives them).
     `followup_id` makes the no_detail advice a command that can be pasted.
     """
     findings: list[Finding] = []

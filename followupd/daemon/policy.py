@@ -101,14 +101,14 @@ def auth_problem(store: Store, config: Config, state: AuthState, message: str) -
 def _nudge(config: Config, title: str, message: str) -> None:
     from followupd.adapters.notify.base import NotifyError
     from followupd.adapters.notify.registry import NotifierRegistry
-    from followupd.core.model import Nudge
+    from followupd.core.model import Nudge, NudgeKind
 
     for notifier in NotifierRegistry.from_settings(config.nudge):
         try:
             notifier.send(
                 Nudge(
                     followup_id="",
-                    kind="problem",
+                    kind=NudgeKind.PROBLEM,
                     title=title,
                     body=message,
                     actions=(),

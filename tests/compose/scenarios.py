@@ -10,9 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from followupd.adapters.templates import TemplateStore
-from followupd.core.compose import TemplateSource, build_context
+from followupd.core.context import build_context
 from followupd.core.model import Person
 from followupd.core.settings import ProfileSettings
+from followupd.core.templates import TemplateSource
 
 ZONE = ZoneInfo("Europe/Berlin")
 # Tuesday 5 March 2024, 16:30 in Berlin; the interviews were this afternoon.

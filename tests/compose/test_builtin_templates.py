@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from followupd.core.compose import BUILTIN_NAMES, context_words, render
+from followupd.core.context import context_words
 from followupd.core.model import Person
 from followupd.core.proofread import count_words, proofread
+from followupd.core.templates import BUILTIN_NAMES, render
 
 from .scenarios import NOW, SCENARIOS, Scenario, builtin, known_words, make_context
 

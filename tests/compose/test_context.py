@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from followupd.core.compose import (
+from followupd.core.context import (
     CONTEXT_VARIABLES,
     build_context,
     context_help,

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from followupd.core.compose import Rendered, render
 from followupd.core.message import build_message, make_message_id, parse_message
 from followupd.core.model import Person
+from followupd.core.templates import Rendered, render
 from followupd.core.text import header_text, single_line
 
 from .scenarios import PROFILE, SCENARIOS, USER_EMAIL, builtin, make_context

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from followupd.core.compose import BUILTIN_NAMES, pick_template, rule_problems
 from followupd.core.settings import TemplateRule
+from followupd.core.template_rules import pick_template, rule_problems
+from followupd.core.templates import BUILTIN_NAMES
 
 AVAILABLE = {*BUILTIN_NAMES, "agency", "acme"}
 

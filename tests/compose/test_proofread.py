@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from followupd.core.compose import Rendered
 from followupd.core.proofread import MAX_SPELLING_FINDINGS, count_words, proofread
+from followupd.core.templates import Rendered
 
 GOOD = "Hi Anna,\n\nThank you for your time today.\n\nBest regards,\nAda\n"
 

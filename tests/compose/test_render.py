@@ -6,16 +6,16 @@ import time
 
 import pytest
 
-from followupd.core.compose import (
+from followupd.core.context import context_words
+from followupd.core.proofread import proofread
+from followupd.core.templates import (
     TemplateProblem,
     TemplateSource,
-    context_words,
     parse_template,
     render,
     text_to_html,
     validate,
 )
-from followupd.core.proofread import proofread
 
 from .scenarios import SCENARIOS, builtin, make_context
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from followupd.adapters.templates import TemplateStore, resolve_template_dir
-from followupd.core.compose import BUILTIN_NAMES, TemplateProblem, render
+from followupd.core.templates import BUILTIN_NAMES, TemplateProblem, render
 from followupd.errors import TemplateError
 
 from .scenarios import SCENARIOS, make_context

@@ -18,15 +18,15 @@ import secrets
 
 from followupd.adapters.mailbox import Mailbox
 from followupd.adapters.notify.base import Delivery, NotifyError
-from followupd.core.compose import Rendered
 from followupd.core.message import build_message, make_message_id
-from followupd.core.model import CONFIRMATION, Nudge, Person
+from followupd.core.model import Nudge, NudgeKind, Person
+from followupd.core.templates import Rendered
 from followupd.errors import FollowupdError
 
 SUBJECT_TAG = "[followupd {id}]"
 # Nudges that start (or continue) the follow-up's thread; others stand alone.
 THREADED_KINDS = frozenset(
-    {"draft_ready", "reminder", "closing", "checkin", "sent", "expired", CONFIRMATION}
+    {"draft_ready", "reminder", "closing", "checkin", "sent", "expired", NudgeKind.CONFIRMATION}
 )
 
 
@@ -90,7 +90,7 @@ class EmailNotifier:
                 subject = f"{SUBJECT_TAG.format(id=nudge.followup_id)} {nudge.title}"
         else:
             subject = f"[followupd] {nudge.title}"
-        if nudge.kind == CONFIRMATION:
+        if nudge.kind is NudgeKind.CONFIRMATION:
             body = f"followupd: {nudge.body}"  # the answer to the user's reply
         else:
             # The title comes first: a line of ours can never read as "send" or "skip".
