@@ -39,8 +39,10 @@ class Finding:
 
 
 class Findings(list[Finding]):
-    def add(self, area: str, ok: bool, message: str, fix: str = "", level: str = "") -> None:
-        self.append(Finding(area, Level(level or ("ok" if ok else "error")), message, fix))
+    def add(
+        self, area: str, ok: bool, message: str, fix: str = "", level: Level | None = None
+    ) -> None:
+        self.append(Finding(area, level or (Level.OK if ok else Level.ERROR), message, fix))
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def check_templates(config: Config, findings: Findings) -> None:
                 False,
                 f"template {name}: " + "; ".join(f.message for f in problems),
                 "edit it with `followupd templates edit " + name + "`",
-                level="warning",
+                level=Level.WARNING,
             )
         else:
             findings.add("templates", True, f"template {name} renders and proofreads cleanly")
@@ -117,7 +119,7 @@ def check_templates(config: Config, findings: Findings) -> None:
             False,
             "profile.name is empty: drafts are signed without your name",
             'set [profile] name = "Your Name"',
-            level="warning",
+            level=Level.WARNING,
         )
 
 
@@ -146,7 +148,7 @@ def check_login(config: Config, findings: Findings) -> None:
         findings.add("login", True, f"token for {account} in {store.describe()}")
         warning = getattr(store, "warning", "")
         if warning:
-            findings.add("keyring", False, warning, 'prefer token_store = "keyring"', "warning")
+            findings.add("keyring", False, warning, 'prefer token_store = "keyring"', Level.WARNING)
         granted = set(record.get("scopes") or [])
         for info in scope_gaps(config, granted):
             findings.add(
@@ -154,7 +156,7 @@ def check_login(config: Config, findings: Findings) -> None:
                 False,
                 f"{info.scope} not granted: {info.feature} is off",
                 "run `followupd login` again and keep it ticked",
-                level="warning",
+                level=Level.WARNING,
             )
     except KeyringUnavailable as exc:
         findings.add("keyring", False, str(exc), "one of the ways out above, then `followupd sync`")
@@ -197,7 +199,7 @@ def check_service(findings: Findings) -> None:
             False,
             "the systemd user service is not installed",
             "run `followupd service install` (or use `followupd run` by hand)",
-            level="warning",
+            level=Level.WARNING,
         )
         return
     findings.add("service", True, f"unit installed: {info.unit_path}")
@@ -214,7 +216,7 @@ def check_service(findings: Findings) -> None:
             False,
             "linger is off: the daemon stops when you log out",
             "loginctl enable-linger $USER",
-            level="warning",
+            level=Level.WARNING,
         )
     for problem in info.problems:
         findings.add("service", False, problem, "run `followupd service install` again")

@@ -92,7 +92,13 @@ def apply_open_requests(
     return bool(requests)
 
 
-# --- the CLI's side ---------------------------------------------------------------
+# --- asking: the CLI's side, and the desktop buttons' --------------------------------
+
+
+def queue_request(store: Store, followup_id: str | None, action: str, arg: str = "") -> int:
+    """A request for the daemon (`followup_id` None: "sync now"); returns its id."""
+    with store.transaction():
+        return store.add_request(datetime.now(UTC), followup_id, action, arg)
 
 
 def poke_daemon() -> None:
@@ -129,8 +135,7 @@ def submit(config: Config, action: str, followup_id: str, arg: str = "") -> Requ
         if not ok:
             raise FollowupdError(message)
         return RequestOutcome(message, daemon_running=False, answered=True)
-    with store.transaction():
-        request_id = store.add_request(datetime.now(UTC), followup_id, action, arg)
+    request_id = queue_request(store, followup_id, action, arg)
     poke_daemon()
     deadline = time.monotonic() + ANSWER_WAIT
     while time.monotonic() < deadline:
@@ -145,9 +150,7 @@ def submit(config: Config, action: str, followup_id: str, arg: str = "") -> Requ
 
 def ask_daemon_to_sync() -> None:
     """Queue "sync now" for the running daemon and wake it."""
-    store = open_store()
-    with store.transaction():
-        store.add_request(datetime.now(UTC), None, "sync")
+    queue_request(open_store(), None, "sync")
     poke_daemon()
 
 

@@ -148,7 +148,7 @@ class StatusReport:
     mode: str
     last_sync: datetime | None
     next_poll: datetime | None
-    auth_state: str
+    auth_state: AuthState
     auth_error: str
     config_error: str
     last_error: str  # the config problem first, else the daemon's last error
@@ -173,8 +173,8 @@ def status_report(load_config: Callable[[], Config], store: Store) -> StatusRepo
     pid = daemon_pid()
     recorded = DaemonStatus.read(store)
     config_error = (recorded.config_error if pid else "") or config_problem
-    auth_state: str = recorded.auth_state or ""
-    if not auth_state and not config_problem:
+    auth_state = recorded.auth_state
+    if auth_state is None and not config_problem:
         from followupd.adapters.google.account import current_account
 
         logged_in = current_account(config)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from followupd.app.status import AuthState
 from followupd.core.text import terminal_safe
 
 if TYPE_CHECKING:
@@ -141,10 +142,10 @@ def followup_text(fu: FollowUp, store: Store, config: Config) -> str:
 # --- status and check ----------------------------------------------------------------
 
 _AUTH_HEADLINES = {
-    "refused": "REFUSED by Google (the daemon retries hourly; `followupd login` fixes it)",
-    "keyring_unavailable": "the keyring holding the login cannot be read (the daemon "
+    AuthState.REFUSED: "REFUSED by Google (the daemon retries hourly; `followupd login` fixes it)",
+    AuthState.KEYRING_UNAVAILABLE: "the keyring holding the login cannot be read (the daemon "
     "retries with backoff; once it is usable, `followupd sync` retries now)",
-    "error": "not usable: run `followupd login` (see `followupd check`)",
+    AuthState.ERROR: "not usable: run `followupd login` (see `followupd check`)",
 }
 
 

@@ -29,6 +29,7 @@ from followupd.adapters import systemd
 from followupd.adapters.store import Store
 from followupd.app import status
 from followupd.app.lock import InstanceLock
+from followupd.app.requests import apply_open_requests, queue_request
 from followupd.app.status import AuthState
 from followupd.core.settings import Config
 from followupd.daemon import policy
@@ -187,8 +188,7 @@ class Daemon:
             return
         store = Store(self.state_dir / "state.db")
         try:
-            with store.transaction():
-                store.add_request(datetime.now(UTC), fu_id, action, "desktop")
+            queue_request(store, fu_id, action, "desktop")
         finally:
             store.close()
         log.info("follow-up %s: %s pressed on the notification", fu_id, action)
@@ -387,8 +387,6 @@ class Daemon:
 
     def _apply_requests_offline(self, store: Store) -> None:
         """Without a working login, decisions are still recorded (no Google needed)."""
-        from followupd.app.requests import apply_open_requests
-
         apply_open_requests(store, self.config, lambda: datetime.now(UTC))
 
     def _rebuild_timers(self, store: Store) -> None:
