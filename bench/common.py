@@ -238,7 +238,7 @@ def build_engine(endpoint: str, workdir: Path, calendars: list[str] | None = Non
     from followupd.adapters.store import Store
     from followupd.adapters.templates import TemplateStore
     from followupd.core import timing
-    from followupd.engine import Engine
+    from followupd.engine.cycle import Engine
 
     config = bench_config(endpoint, calendars)
     credentials = oauth_login(endpoint, [s.scope for s in scopes_for(config)])

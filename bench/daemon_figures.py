@@ -64,7 +64,7 @@ BREAKDOWN = (
     ("Jinja2", "import jinja2"),
     (
         "the rest of followupd",
-        "import followupd.engine, followupd.daemon.process, followupd.app.wiring",
+        "import followupd.engine.cycle, followupd.daemon.process, followupd.app.wiring",
     ),
 )
 

@@ -331,7 +331,7 @@ class TestIsolatedLoad:
         code = (
             "import sys; from pathlib import Path; from followupd import config;"
             f"c = config.load_isolated(Path({str(path)!r}));"
-            "import followupd.daemon.process, followupd.engine, followupd.app.wiring;"
+            "import followupd.daemon.process, followupd.engine.cycle, followupd.app.wiring;"
             "print(c.timing.timezone, 'pydantic' in sys.modules)"
         )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

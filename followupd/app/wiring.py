@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from followupd.core import timing
     from followupd.core.model import FollowUp
     from followupd.core.settings import Config
-    from followupd.engine import Engine
+    from followupd.engine.cycle import Engine
 
 
 def template_store(config: Config) -> TemplateStore:
@@ -49,7 +49,7 @@ def build_engine(
     from followupd.adapters.notify.registry import NotifierRegistry
     from followupd.adapters.tokens import token_store_for
     from followupd.core import timing
-    from followupd.engine import Engine
+    from followupd.engine.cycle import Engine
 
     token_store = token_store_for(config)
     credentials = load_credentials(config, token_store)

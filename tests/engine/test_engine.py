@@ -18,7 +18,7 @@ from followupd.config import validate
 from followupd.core.model import Attendee, Event, State
 from followupd.core.settings import Config
 from followupd.core.timing import FixedClock
-from followupd.engine import Engine
+from followupd.engine.cycle import Engine
 
 ME = "casey@example.com"
 # Monday 2026-11-23 10:00 UTC: an ordinary working week.

@@ -18,7 +18,7 @@ from followupd.adapters.notify.memory import InMemoryNotifier
 from followupd.adapters.notify.registry import NotifierRegistry
 from followupd.core.model import State
 from followupd.core.nudges import reply_command
-from followupd.engine import Engine
+from followupd.engine.cycle import Engine
 
 from .test_engine import ME, T0, World, interview, make_config
 
