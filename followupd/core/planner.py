@@ -1,10 +1,9 @@
-"""The planner: from a follow-up's drafts and what Gmail was seen to hold, the
-fine-grained operations to carry out. Pure.
+"""The planner: from a follow-up and what Gmail was seen to hold, the fine-grained
+operations (core.operations) to carry out. Pure.
 
 The engine fetches the observations (`DraftSeen`, `ThreadMessage`), asks the
 functions here, carries each Gmail write (`CreateDraft`, `UpdateDraft`, `SendDraft`)
-out inside the intent bracket and records every outcome with `record`, which is the
-one place a draft's status changes after a look at Gmail.
+out inside the intent bracket and records every outcome with `operations.record`.
 
 The decision table for one draft (`check_draft`), by its status:
 - creating (a create intent, outcome never recorded): our Message-ID found in Drafts
@@ -22,30 +21,41 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from followupd.core.model import Draft, DraftStatus, FollowUp
+from followupd.core import lifecycle
+from followupd.core.lifecycle import Action, Policy
+from followupd.core.model import Draft, DraftStatus, FollowUp, NudgeKind
+from followupd.core.operations import (
+    AdoptDraft,
+    CreateDraft,
+    Due,
+    Expire,
+    GmailDraft,
+    KeepDraft,
+    LeaveTouched,
+    MarkDeleted,
+    MarkReplied,
+    MarkSent,
+    MarkSentByHand,
+    Operation,
+    Replan,
+    SendApproved,
+    SendDraft,
+    SendNudge,
+    UpdateDraft,
+    WriteDrafts,
+)
 
 __all__ = [
     "NO_SCOPE_DELETED",
-    "AdoptDraft",
-    "CreateDraft",
     "DraftSeen",
-    "GmailDraft",
-    "KeepDraft",
-    "LeaveTouched",
-    "MarkDeleted",
-    "MarkSent",
-    "MarkSentByHand",
-    "Operation",
-    "Replan",
-    "SendDraft",
     "SentNote",
     "ThreadMessage",
-    "UpdateDraft",
     "check_draft",
+    "checkin",
     "drafts_to_send",
     "find_reply",
     "needs_look",
-    "record",
+    "plan_due",
     "resolve_gone",
     "up_to_date",
     "writable",
@@ -58,15 +68,6 @@ NO_SCOPE_DELETED = (
 )
 
 # --------------------------------------------------------------------------- observations
-
-
-@dataclass(frozen=True)
-class GmailDraft:
-    """A draft as Gmail holds it."""
-
-    draft_id: str
-    message_id: str
-    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,99 +104,7 @@ class ThreadMessage:
     draft: bool
 
 
-# --------------------------------------------------------------------------- operations
-
-
-@dataclass(frozen=True)
-class AdoptDraft:
-    """The draft is in Gmail as `copy` (found after a crash, or just written)."""
-
-    draft: str
-    copy: GmailDraft
-    duplicates: tuple[str, ...] = ()  # drafts with our Message-ID to delete
-
-
-@dataclass(frozen=True)
-class Replan:
-    """A create intent left nothing in Gmail: write the draft again."""
-
-    draft: str
-
-
-@dataclass(frozen=True)
-class KeepDraft:
-    """A send intent found the draft still in Drafts: it was not sent."""
-
-    draft: str
-
-
-@dataclass(frozen=True)
-class LeaveTouched:
-    """The user edited the draft: never overwrite it."""
-
-    draft: str
-
-
-@dataclass(frozen=True)
-class MarkSent:
-    """We sent it. `error`: the follow-up's error afterwards (None: unchanged)."""
-
-    draft: str
-    sent_message_id: str | None = None
-    thread_id: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class MarkSentByHand:
-    draft: str
-    sent_message_id: str
-    thread_id: str | None = None
-
-
-@dataclass(frozen=True)
-class MarkDeleted:
-    """Gone from Gmail unsent. `error`: as for MarkSent."""
-
-    draft: str
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class CreateDraft:
-    draft: str
-    raw: bytes
-    thread_id: str | None = None
-
-
-@dataclass(frozen=True)
-class UpdateDraft:
-    draft: str
-    draft_id: str
-    raw: bytes
-    thread_id: str | None = None
-
-
-@dataclass(frozen=True)
-class SendDraft:
-    draft: str
-    draft_id: str
-
-
-Operation = (
-    AdoptDraft
-    | Replan
-    | KeepDraft
-    | LeaveTouched
-    | MarkSent
-    | MarkSentByHand
-    | MarkDeleted
-    | CreateDraft
-    | UpdateDraft
-    | SendDraft
-)
-
-# --------------------------------------------------------------------------- decisions
+# --------------------------------------------------------------------------- per draft
 
 _WRITABLE = (DraftStatus.PLANNED, DraftStatus.CREATED, DraftStatus.CREATING)
 
@@ -297,37 +206,26 @@ def find_reply(
     return None
 
 
-# --------------------------------------------------------------------------- outcomes
+# --------------------------------------------------------------------------- per follow-up
 
 
-def _draft(fu: FollowUp, key: str) -> Draft:
-    return next(d for d in fu.drafts if d.rfc_message_id == key)
+def plan_due(fu: FollowUp, now: datetime, policy: Policy) -> list[Due]:
+    """What is due for the follow-up at `now` (lifecycle.due_actions), in order."""
+    due: list[Due] = []
+    for action in lifecycle.due_actions(fu, now, policy):
+        if action is Action.CREATE_DRAFTS:
+            due.append(WriteDrafts())
+        elif action is Action.SEND:
+            due.append(SendApproved())
+        elif action is Action.EXPIRE:
+            due.append(Expire())
+        elif action.nudge is not None:
+            due.append(SendNudge(action.nudge, look_for_reply=action is Action.NUDGE_CHECKIN))
+    return due
 
 
-def record(fu: FollowUp, op: Operation) -> None:
-    """Fold the outcome an operation stands for into the follow-up's draft."""
-    draft = _draft(fu, op.draft)
-    if isinstance(op, AdoptDraft):
-        draft.draft_id, draft.message_id = op.copy.draft_id, op.copy.message_id
-        draft.thread_id = op.copy.thread_id
-        draft.status = DraftStatus.CREATED
-    elif isinstance(op, Replan):
-        draft.status = DraftStatus.PLANNED
-    elif isinstance(op, KeepDraft):
-        draft.status = DraftStatus.CREATED
-    elif isinstance(op, LeaveTouched):
-        draft.touched = True
-    elif isinstance(op, MarkSentByHand):
-        draft.status = DraftStatus.SENT_MANUALLY
-        draft.sent_message_id = op.sent_message_id
-        draft.thread_id = op.thread_id or draft.thread_id
-    elif isinstance(op, MarkSent):
-        draft.status = DraftStatus.SENT
-        draft.sent_message_id = op.sent_message_id or draft.sent_message_id
-        draft.thread_id = op.thread_id or draft.thread_id
-        fu.error = fu.error if op.error is None else op.error
-    elif isinstance(op, MarkDeleted):
-        draft.status = DraftStatus.DELETED
-        fu.error = fu.error if op.error is None else op.error
-    else:
-        raise TypeError(f"{type(op).__name__} is carried out by the engine, not recorded")
+def checkin(fu: FollowUp) -> MarkReplied | SendNudge:
+    """After the last look for a reply: suggest a check-in, never after a reply."""
+    if fu.replied_at is not None:
+        return MarkReplied(fu.replied_at)
+    return SendNudge(NudgeKind.CHECKIN)

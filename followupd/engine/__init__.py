@@ -3,8 +3,9 @@
 Rooms, each a layer of the one Engine class (cycle.py at the top):
 base (wiring, saving, requests), nudging (nudges and problems), replies (approval
 by answering the nudge email), gmail_watch (looking at drafts and threads, folding
-what was seen in), drafting (the draft pass), sending (the send pass), cycle
-(calendars, what is due).
+what was seen in), draft_pass (writing drafts), send_pass (sending confirmed
+ones), cycle (calendars, what is due). The decisions are the core's
+(core.planner, core.lifecycle); these rooms fetch, write and record.
 
 Every Gmail write is bracketed by the SQLite state: an intent ("creating",
 "sending") is committed before the call and the outcome after it, so a crash at any

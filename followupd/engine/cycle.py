@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from followupd.core import lifecycle
+from followupd.core import lifecycle, operations, planner
 from followupd.core.detect import detect
-from followupd.core.lifecycle import Action
-from followupd.core.model import Event, FollowUp, NudgeKind, State
+from followupd.core.model import Event, FollowUp
+from followupd.core.operations import Due, Expire, MarkReplied, SendApproved, WriteDrafts
 from followupd.engine.base import CycleReport
 from followupd.engine.send_pass import Sending
 
@@ -98,37 +98,38 @@ class Engine(Sending):
         report = report or CycleReport()
         now = self.clock.now()
         for fu in self.store.all():
-            for action in lifecycle.due_actions(fu, now, self.policy):
-                self._act(fu, action, report)
+            for due in planner.plan_due(fu, now, self.policy):
+                self._act(fu, due, report)
 
     def act_on(self, fu_id: str) -> None:
         fu = self.store.get(fu_id)
         if fu is not None:
             report = CycleReport()
-            for action in lifecycle.due_actions(fu, self.clock.now(), self.policy):
-                self._act(fu, action, report)
+            for due in planner.plan_due(fu, self.clock.now(), self.policy):
+                self._act(fu, due, report)
 
-    def _act(self, fu: FollowUp, action: Action, report: CycleReport) -> None:
+    def _act(self, fu: FollowUp, due: Due, report: CycleReport) -> None:
         now = self.clock.now()
-        if action is Action.CREATE_DRAFTS:
+        if isinstance(due, WriteDrafts):
             self._write_drafts(fu, report)
-        elif action is Action.SEND:
+        elif isinstance(due, SendApproved):
             self._send(fu, report)
-        elif action is Action.EXPIRE:
-            fu.state = State.EXPIRED
+        elif isinstance(due, Expire):
+            operations.record(fu, due)
             self.store.record(now, fu.id, "expired", "the window closed unconfirmed")
             log.info("follow-up %s: window closed unconfirmed; draft left alone", fu.id)
             self._commit(fu)
             self.on_change(fu, "expired")
-        elif action is Action.NUDGE_CHECKIN:
+        elif due.look_for_reply:
             # Look once more right before suggesting a check-in: never after a reply.
             self._check_reply(fu)
             fu.reply_checked_at = now
-            if fu.replied_at is not None:
+            follow = planner.checkin(fu)
+            if isinstance(follow, MarkReplied):
                 self.store.record(now, fu.id, "replied", "the interviewer replied")
                 self._commit(fu)
                 self.on_change(fu, "replied")
                 return
-            self._nudge(fu, NudgeKind(action.value), report)
+            self._nudge(fu, follow.kind, report)
         else:
-            self._nudge(fu, NudgeKind(action.value), report)
+            self._nudge(fu, due.kind, report)

@@ -20,9 +20,8 @@ from followupd.core.drafting import (
     compose_draft,
     followup_context,
 )
-from followupd.core.lifecycle import Action
 from followupd.core.model import Draft, DraftStatus, Finding, FollowUp, NudgeKind, State
-from followupd.core.planner import AdoptDraft, CreateDraft, GmailDraft, UpdateDraft
+from followupd.core.operations import AdoptDraft, CreateDraft, GmailDraft, SendNudge, UpdateDraft
 from followupd.core.proofread import release_dictionary
 from followupd.core.template_rules import pick_template
 from followupd.core.templates import TemplateProblem, TemplateSource
@@ -52,6 +51,8 @@ class DraftWriting(GmailWatching):
                 continue
             if draft.status is DraftStatus.CREATING:
                 self._check_draft(fu, draft)  # a create intent left by a crash: look first
+                if not planner.writable(draft):
+                    continue  # sent by hand meanwhile: never written again
             if planner.up_to_date(fu, draft):
                 continue
             composed = self._compose(fu, draft, source, now)
@@ -166,9 +167,8 @@ class DraftWriting(GmailWatching):
         self._commit(fu)
         if fu.state is State.DRAFTED:
             self.on_change(fu, "drafted")
-            for action in lifecycle.due_actions(fu, now, self.policy):
-                if action is Action.NUDGE_READY:
-                    self._nudge(fu, NudgeKind.DRAFT_READY, report)
+            if SendNudge(NudgeKind.DRAFT_READY) in planner.plan_due(fu, now, self.policy):
+                self._nudge(fu, NudgeKind.DRAFT_READY, report)
 
     def _scheduling_thread(self, draft: Draft) -> MessageMeta | None:
         """The latest email from these recipients in the last 30 days (the thread the

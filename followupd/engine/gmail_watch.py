@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 
 from followupd.adapters.mailbox import DraftRef, MessageMeta, normalize_message_id
-from followupd.core import lifecycle, planner
+from followupd.core import lifecycle, operations, planner
 from followupd.core.model import Draft, DraftStatus, FollowUp, State
-from followupd.core.planner import DraftSeen, GmailDraft, SentNote, ThreadMessage
+from followupd.core.operations import AdoptDraft, GmailDraft, LeaveTouched, MarkReplied
+from followupd.core.planner import DraftSeen, SentNote, ThreadMessage
 from followupd.engine.base import CycleReport
 from followupd.engine.replies import ReplyCommands
 from followupd.errors import FollowupdError
@@ -64,17 +65,17 @@ class GmailWatching(ReplyCommands):
         if not planner.needs_look(draft):
             return
         op = planner.check_draft(draft, self._look(draft))
-        if isinstance(op, planner.LeaveTouched):
+        if isinstance(op, LeaveTouched):
             log.info("follow-up %s: the user edited a draft; it will not be changed", fu.id)
         if op is not None:
             self._carry_out(fu, op)
 
-    def _carry_out(self, fu: FollowUp, op: planner.Operation) -> None:
+    def _carry_out(self, fu: FollowUp, op: operations.Operation) -> None:
         """Record an outcome; an adopted draft's duplicates go first."""
-        if isinstance(op, planner.AdoptDraft):
+        if isinstance(op, AdoptDraft):
             for duplicate in op.duplicates:
                 self.mailbox.delete_draft(duplicate)
-        planner.record(fu, op)
+        operations.record(fu, op)
 
     def _look(self, draft: Draft) -> DraftSeen:
         """What Gmail holds of one draft: only what the planner's decision needs."""
@@ -131,5 +132,5 @@ class GmailWatching(ReplyCommands):
                 map(thread_message, messages), account=self.account, sent_at=fu.sent_at
             )
             if replied is not None:
-                fu.replied_at = replied
+                operations.record(fu, MarkReplied(replied))
                 return

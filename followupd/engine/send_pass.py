@@ -10,7 +10,7 @@ import logging
 from followupd.adapters.mailbox import SendUncertain
 from followupd.core import lifecycle, planner
 from followupd.core.model import DraftStatus, FollowUp, State
-from followupd.core.planner import MarkSent
+from followupd.core.operations import MarkSent
 from followupd.engine.base import CycleReport
 from followupd.engine.draft_pass import DraftWriting
 

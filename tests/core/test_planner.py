@@ -1,4 +1,5 @@
-"""core.planner on plain data: what each observation of Gmail means for a draft."""
+"""core.planner and core.operations on plain data: what each observation of Gmail
+means for a draft, what is due for a follow-up, and how outcomes are recorded."""
 
 from __future__ import annotations
 
@@ -6,24 +7,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followupd.core import planner
-from followupd.core.model import Draft, DraftStatus, FollowUp, State
-from followupd.core.planner import (
+from followupd.core import operations, planner
+from followupd.core.lifecycle import Policy
+from followupd.core.model import Draft, DraftStatus, FollowUp, NudgeKind, State
+from followupd.core.operations import (
     AdoptDraft,
     CreateDraft,
-    DraftSeen,
+    Expire,
     GmailDraft,
     KeepDraft,
     LeaveTouched,
     MarkDeleted,
+    MarkReplied,
     MarkSent,
     MarkSentByHand,
     Replan,
+    SendApproved,
     SendDraft,
-    SentNote,
-    ThreadMessage,
+    SendNudge,
     UpdateDraft,
+    WriteDrafts,
 )
+from followupd.core.planner import DraftSeen, SentNote, ThreadMessage
+from followupd.core.settings import Mode, TimingSettings
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 RAW = b"Subject: Thank you\r\n\r\nThanks!\r\n"
@@ -241,7 +247,7 @@ def test_a_thread_with_only_our_messages_has_no_reply() -> None:
 
 def test_adopting_a_draft_records_gmails_ids() -> None:
     fu = followup(draft(DraftStatus.CREATING, draft_id=None, message_id=None, thread_id=None))
-    planner.record(fu, AdoptDraft("tok", COPY))
+    operations.record(fu, AdoptDraft("tok", COPY))
     (recorded,) = fu.drafts
     assert (recorded.status, recorded.draft_id, recorded.message_id, recorded.thread_id) == (
         DraftStatus.CREATED,
@@ -254,14 +260,14 @@ def test_adopting_a_draft_records_gmails_ids() -> None:
 def test_marking_sent_keeps_the_thread_when_gmail_names_none() -> None:
     fu = followup(draft(DraftStatus.SENDING))
     fu.error = "old"
-    planner.record(fu, MarkSent("tok", "s1"))
+    operations.record(fu, MarkSent("tok", "s1"))
     assert fu.drafts[0].status is DraftStatus.SENT
     assert (fu.drafts[0].sent_message_id, fu.drafts[0].thread_id, fu.error) == ("s1", "t1", "old")
 
 
 def test_an_outcome_that_says_why_replaces_the_follow_ups_error() -> None:
     fu = followup(draft(DraftStatus.CREATED))
-    planner.record(fu, MarkDeleted("tok", error=planner.NO_SCOPE_DELETED))
+    operations.record(fu, MarkDeleted("tok", error=planner.NO_SCOPE_DELETED))
     assert fu.drafts[0].status is DraftStatus.DELETED and fu.error == planner.NO_SCOPE_DELETED
 
 
@@ -275,13 +281,77 @@ def test_an_outcome_that_says_why_replaces_the_follow_ups_error() -> None:
     ],
 )
 def test_each_outcome_sets_the_drafts_status(
-    op: planner.Operation, status: DraftStatus, touched: bool
+    op: operations.Operation, status: DraftStatus, touched: bool
 ) -> None:
     fu = followup(draft(DraftStatus.SENDING))
-    planner.record(fu, op)
+    operations.record(fu, op)
     assert (fu.drafts[0].status, fu.drafts[0].touched) == (status, touched)
 
 
 def test_a_gmail_write_is_carried_out_by_the_engine_not_recorded() -> None:
     with pytest.raises(TypeError):
-        planner.record(followup(draft(DraftStatus.CREATED)), SendDraft("tok", "d1"))
+        operations.record(followup(draft(DraftStatus.CREATED)), SendDraft("tok", "d1"))
+
+
+def test_recording_a_reply_sets_when_it_came() -> None:
+    fu = followup(draft(DraftStatus.SENT))
+    operations.record(fu, MarkReplied(T0))
+    assert fu.replied_at == T0
+
+
+def test_recording_an_expiry_closes_the_follow_up_and_leaves_its_draft() -> None:
+    fu = followup(draft(DraftStatus.CREATED))
+    operations.record(fu, Expire())
+    assert fu.state is State.EXPIRED and fu.drafts[0].status is DraftStatus.CREATED
+
+
+# --------------------------------------------------------------------------- what is due
+
+SEND_MODE = Policy(mode=Mode.SEND, timing=TimingSettings())
+
+
+def scheduled(state: State) -> FollowUp:
+    fu = followup(draft(DraftStatus.CREATED))
+    fu.state = state
+    fu.draft_at, fu.window_end = fu.end + timedelta(minutes=10), fu.end + timedelta(hours=48)
+    return fu
+
+
+def test_a_pending_follow_up_past_its_draft_time_is_due_for_the_draft_pass() -> None:
+    fu = scheduled(State.PENDING)
+    fu.drafts = [draft(DraftStatus.PLANNED, draft_id=None)]
+    assert planner.plan_due(fu, T0, SEND_MODE) == [WriteDrafts()]
+
+
+def test_a_fresh_draft_is_due_for_its_draft_ready_nudge() -> None:
+    assert planner.plan_due(scheduled(State.DRAFTED), T0, SEND_MODE) == [
+        SendNudge(NudgeKind.DRAFT_READY)
+    ]
+
+
+def test_a_closed_window_is_due_to_expire() -> None:
+    fu = scheduled(State.DRAFTED)
+    assert fu.window_end is not None
+    assert planner.plan_due(fu, fu.window_end, SEND_MODE) == [Expire()]
+
+
+def test_an_approved_follow_up_at_its_slot_is_due_to_be_sent() -> None:
+    fu = scheduled(State.APPROVED)
+    fu.send_at = T0
+    assert planner.plan_due(fu, T0, SEND_MODE) == [SendApproved()]
+
+
+def test_a_checkin_is_planned_only_after_one_more_look_for_a_reply() -> None:
+    policy = Policy(mode=Mode.SEND, timing=TimingSettings(checkin_after=timedelta(days=3)))
+    fu = scheduled(State.SENT)
+    fu.sent_at = T0
+    assert planner.plan_due(fu, T0 + timedelta(days=10), policy) == [
+        SendNudge(NudgeKind.CHECKIN, look_for_reply=True)
+    ]
+
+
+def test_after_the_last_look_a_reply_is_recorded_instead_of_a_checkin() -> None:
+    fu = scheduled(State.SENT)
+    assert planner.checkin(fu) == SendNudge(NudgeKind.CHECKIN)
+    fu.replied_at = T0
+    assert planner.checkin(fu) == MarkReplied(T0)

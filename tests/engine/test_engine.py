@@ -150,6 +150,22 @@ class TestDrafting:
         assert fu.state is State.DRAFTED
         assert len(world.mailbox.drafts()) == 1
 
+    def test_a_lost_create_sent_by_hand_meanwhile_is_never_written_again(
+        self, world: World
+    ) -> None:
+        world.calendar.add_event(interview())
+        world.mailbox.fail_next("create_draft", ConnectionError("dropped"), after=True)
+        with pytest.raises(ConnectionError):
+            world.at(after_end())
+        (lost,) = world.mailbox.drafts()
+        world.mailbox.user_send_draft(lost.draft_id)
+        world.clock.set(after_end(12))
+        world.engine().act_on(world.only().id)  # the draft pass itself, without a look first
+        fu = world.only()
+        assert fu.drafts[0].status == "sent_manually" and fu.state is State.SENT_MANUALLY
+        assert world.mailbox.drafts() == []
+        assert len(world.mailbox.sent_messages()) == 1
+
 
 class TestUserInGmail:
     """The user's hand in Gmail always wins."""
