@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 # Exit codes fixed by DESIGN.md (sysexits.h values).
-EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 69
 EXIT_NOPERM = 77
@@ -14,10 +13,6 @@ class FollowupdError(Exception):
     """A problem the user can act on; `str()` says what happened and what to do."""
 
     exit_code = 1
-
-
-class UsageError(FollowupdError):
-    exit_code = EXIT_USAGE
 
 
 class ConfigError(FollowupdError):
