@@ -2,8 +2,9 @@
 
 - The core, followed through every runtime import (function-level ones included),
   reaches only `followupd.core` and `followupd.errors`, and no I/O or Google library.
-- Adapters never reach the CLI or the daemon; the sandbox shares no code with the
-  product.
+- Adapters never reach the engine, the application layer, the CLI or the daemon; the
+  engine never reaches the application layer or above; the sandbox shares no code
+  with the product.
 - No import circle among the product's modules (imports under TYPE_CHECKING aside).
 - No module over 450 lines, no function over 80: a bigger one holds more than one
   subject.
@@ -178,6 +179,13 @@ def test_the_core_uses_no_io_or_google_library(module: str) -> None:
 @pytest.mark.parametrize("module", under("followupd.adapters"))
 def test_adapters_never_reach_the_cli_the_daemon_or_the_engine(module: str) -> None:
     forbidden = ("followupd.cli", "followupd.daemon", "followupd.engine", "followupd.app")
+    bad = {m for m in reachable(module) if m.startswith(forbidden)}
+    assert not bad, f"{module} reaches {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", under("followupd.engine"))
+def test_the_engine_never_reaches_the_application_layer_or_above(module: str) -> None:
+    forbidden = ("followupd.cli", "followupd.daemon", "followupd.app")
     bad = {m for m in reachable(module) if m.startswith(forbidden)}
     assert not bad, f"{module} reaches {sorted(bad)}"
 

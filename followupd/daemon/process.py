@@ -29,11 +29,12 @@ from followupd.adapters import systemd
 from followupd.adapters.store import Store
 from followupd.app import status
 from followupd.app.lock import InstanceLock
-from followupd.app.requests import apply_open_requests, queue_request
+from followupd.app.requests import queue_request
 from followupd.app.status import AuthState
 from followupd.core.settings import Config
 from followupd.daemon import policy
 from followupd.daemon.timers import TimerTable
+from followupd.engine.decisions import apply_open_requests
 from followupd.errors import (
     AuthError,
     ConfigError,

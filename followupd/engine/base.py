@@ -12,11 +12,11 @@ from followupd.adapters.notify.base import Notifier
 from followupd.adapters.notify.registry import NotifierRegistry
 from followupd.adapters.store import Store
 from followupd.adapters.templates import TemplateStore
-from followupd.app.requests import apply_open_requests, apply_request
 from followupd.core import lifecycle, timing
 from followupd.core.message import make_message_id
 from followupd.core.model import Draft, FollowUp, Person
 from followupd.core.settings import Config
+from followupd.engine.decisions import apply_open_requests, apply_request
 
 log = logging.getLogger(__name__)
 
