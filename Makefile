@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench clean
+.PHONY: demo test lint unit e2e bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check followupd tests bench
 	$(BIN)/mypy --strict followupd
 
+# Unit and contract tests: no real daemon process (tests/unit, tests/contract).
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q tests/unit tests/contract
 
-test: lint unit
+# The real daemon against the sandbox: end to end, crashes, faults, the service.
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+test: lint unit e2e
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

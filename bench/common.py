@@ -179,7 +179,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def oauth_login(base_url: str, scopes: list[str]) -> Any:
     """Credentials from the sandbox's OAuth code flow, done by hand with urllib (as in
-    tests/adapters/conftest.py)."""
+    tests/support/adapter_worlds.py)."""
     from google.oauth2.credentials import Credentials
 
     redirect = "http://127.0.0.1:9/"

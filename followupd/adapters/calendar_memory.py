@@ -1,6 +1,6 @@
 """The in-memory twin of the calendar adapter, with Google's semantics, in core Events.
 
-The contract tests in ``tests/adapters/`` run the same tests against it and against
+The contract tests in ``tests/contract/adapters/`` run the same tests against it and against
 ``GoogleCalendar`` talking to the sandbox, so the engine's unit tests can rely on it.
 
 What it copies from Google: sync tokens that return only what changed (cancelled and

@@ -2,7 +2,7 @@
 
 :class:`Mailbox` is the interface; ``followupd.adapters.google.gmail.GoogleMailbox``
 speaks Gmail v1, and ``followupd.adapters.mailbox_memory.FakeMailbox`` is its
-in-memory twin. ``tests/adapters/test_mailbox_contract.py`` runs the same tests
+in-memory twin. ``tests/contract/adapters/test_mailbox_contract.py`` runs the same tests
 against both.
 
 Two Gmail facts shape the interface (PITFALLS.md): a draft's id is stable while its

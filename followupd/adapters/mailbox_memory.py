@@ -1,6 +1,6 @@
 """FakeMailbox: the in-memory twin of the Gmail adapter, with Gmail's semantics.
 
-The contract tests (``tests/adapters/test_mailbox_contract.py``) run the same tests
+The contract tests (``tests/contract/adapters/test_mailbox_contract.py``) run the same tests
 against this and against ``GoogleMailbox`` talking to the sandbox, so the engine's
 unit tests can rely on it. What it copies from Gmail: drafts whose id is stable while
 the message id changes on every edit; drafts that are gone (None) after a send or a

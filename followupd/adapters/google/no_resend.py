@@ -14,7 +14,7 @@ fresh connection (the usual cause of the legitimate resend is gone) and refuses 
 it on the wire a second time: the caller gets
 :class:`~followupd.adapters.google.api_errors.OutcomeUnknown` and decides (the Gmail
 adapter looks for its own Message-ID after a create, and reports ``SendUncertain``
-after a send). ``tests/adapters/test_google_clients.py`` checks both httplib2's
+after a send). ``tests/contract/adapters/test_google_clients.py`` checks both httplib2's
 behaviour and ours against a raw socket server, so an httplib2 upgrade that changes
 either shows up as a failing test.
 """
