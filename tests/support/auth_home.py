@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from followupd.core.settings import Config
-from support.paths import REPO
+from support.paths import REPO, TESTS
 
 CLIENT_ID = "1234-followupd-test.apps.googleusercontent.com"
 
@@ -242,7 +242,9 @@ def start_secret_service(root: Path, *, unlock: bool) -> SecretService:
 def run_child(code: str, env: dict[str, str], timeout: float = 60) -> dict[str, Any]:
     """Run *code* in a fresh interpreter (as the daemon would be); it prints one JSON line."""
     full_env = dict(env)
-    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), str(TESTS), full_env.get("PYTHONPATH", "")]
+    )
     done = subprocess.run(
         [sys.executable, "-c", code],
         env=full_env,

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from followupd.adapters.google.account import current_account
-from followupd.adapters.google.auth_problems import classify_refresh_error
 from followupd.adapters.google.client_secrets import client_secrets_path, read_client_secrets
 from followupd.adapters.google.endpoints import Endpoints
 from followupd.adapters.tokens import TokenStore
@@ -137,56 +136,6 @@ def load_credentials(config: Config, token_store: TokenStore) -> Credentials:
 
 
 # ------------------------------------------------------------------------- refresh
-
-
-class _TimeoutRequest:
-    """google.auth.transport.requests.Request with a shorter default timeout."""
-
-    def __init__(self, timeout: float) -> None:
-        import google.auth.transport.requests
-
-        self._request = google.auth.transport.requests.Request()
-        self._timeout = timeout
-
-    def __call__(
-        self,
-        url: str,
-        method: str = "GET",
-        body: Any = None,
-        headers: Any = None,
-        timeout: float | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        return self._request(
-            url,
-            method=method,
-            body=body,
-            headers=headers,
-            timeout=timeout or self._timeout,
-            **kwargs,
-        )
-
-
-def refresh_credentials(
-    credentials: Credentials,
-    *,
-    timeout: float = 30.0,
-    token_store: TokenStore | None = None,
-) -> None:
-    """Refresh *credentials* now; failures become AuthError / GoogleUnavailable.
-
-    With *token_store*, a refresh token the server rotated is saved back (Google does
-    not rotate them for installed apps today, but the protocol allows it).
-    """
-    from google.auth import exceptions as gexc
-
-    before = credentials.refresh_token
-    try:
-        credentials.refresh(_TimeoutRequest(timeout))  # type: ignore[no-untyped-call]
-    except (gexc.RefreshError, gexc.TransportError) as exc:
-        raise classify_refresh_error(exc).error() from exc
-    if token_store is not None and credentials.refresh_token != before:
-        store_rotated_token(token_store, credentials)
 
 
 def store_rotated_token(token_store: TokenStore, credentials: Credentials) -> bool:

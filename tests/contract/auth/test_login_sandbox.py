@@ -16,6 +16,7 @@ import pytest
 from google.auth import exceptions as gexc
 from google.auth.transport.requests import Request
 from support.auth_home import CLIENT_ID, Browser, config_for, write_client_file
+from support.google_refresh import refresh_credentials
 
 from followupd import paths
 from followupd.adapters.google import login_flow
@@ -23,7 +24,6 @@ from followupd.adapters.google.auth_problems import classify_refresh_error
 from followupd.adapters.google.client_secrets import import_client_secrets
 from followupd.adapters.google.credentials import (
     load_credentials,
-    refresh_credentials,
     store_rotated_token,
 )
 from followupd.adapters.google.login import LoginResult, login

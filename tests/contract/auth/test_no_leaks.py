@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from support.auth_home import CLIENT_SECRET, Browser, config_for
+from support.google_refresh import refresh_credentials
 
 from followupd import paths
-from followupd.adapters.google.credentials import load_credentials, refresh_credentials
+from followupd.adapters.google.credentials import load_credentials
 from followupd.adapters.google.login import login
 from followupd.adapters.google.revoke import logout
 from followupd.adapters.tokens import FileTokenStore

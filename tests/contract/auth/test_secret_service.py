@@ -122,7 +122,8 @@ def test_store_in_the_real_keyring_and_read_back_in_another_process(
 DAEMON_REFRESH = """
 import json
 from followupd.core.settings import Config
-from followupd.adapters.google.credentials import load_credentials, refresh_credentials
+from followupd.adapters.google.credentials import load_credentials
+from support.google_refresh import refresh_credentials
 from followupd.adapters.tokens import token_store_for
 config = Config.model_validate({{"google": {{"endpoint": {endpoint!r}}}}})
 creds = load_credentials(config, token_store_for(config))
