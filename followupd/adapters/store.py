@@ -215,21 +215,6 @@ class Store:
         items = [followup_from_dict(json.loads(r[0])) for r in rows]
         return sorted(items, key=lambda f: f.start)
 
-    def in_states(self, *states: State) -> list[FollowUp]:
-        marks = ",".join("?" for _ in states)
-        rows = self._run(
-            f"SELECT data FROM followups WHERE state IN ({marks})",  # noqa: S608 (placeholders)
-            [s.value for s in states],
-        )
-        return [followup_from_dict(json.loads(r[0])) for r in rows]
-
-    def due(self, now: datetime) -> list[FollowUp]:
-        rows = self._run(
-            "SELECT data FROM followups WHERE next_due IS NOT NULL AND next_due <= ?",
-            (_utc_key(now),),
-        )
-        return [followup_from_dict(json.loads(r[0])) for r in rows]
-
     def timers(self) -> list[tuple[str, datetime]]:
         rows = self._run("SELECT id, next_due FROM followups WHERE next_due IS NOT NULL")
         return [(r[0], datetime.fromisoformat(r[1])) for r in rows]
