@@ -15,7 +15,7 @@ from followupd.app.state import open_store
 from followupd.errors import FollowupdError
 
 if TYPE_CHECKING:
-    from followupd.core.model import Finding
+    from followupd.core.model import Finding, FollowUp
     from followupd.core.settings import Config
     from followupd.core.templates import Rendered
 
@@ -64,90 +64,59 @@ def fixture_subject(config: Config, fixture: Path) -> Subject:
     """A Calendar event JSON file, detected as the daemon would."""
     from followupd.adapters.google.calendar_events import event_from_api
     from followupd.core.detect import detect
+    from followupd.core.model import FollowUp
 
     now = datetime.now(UTC)
     event = event_from_api("primary", json.loads(fixture.read_text(encoding="utf-8")))
-    account = config.google.account or "you@example.com"
-    detection = detect(event, config.detect, account)
-    people = list(detection.recipients)
-    context = _context(
-        config,
-        people=people,
-        interviewers=list(detection.interviewers),
-        company=detection.company,
-        role=detection.role,
+    detection = detect(event, config.detect, _account(config))
+    fu = FollowUp(
+        id="preview",
+        calendar_id="primary",
+        event_id=event.id,
         summary=event.summary,
         start=event.start or now,
         end=event.end or now,
+        people=detection.recipients,
+        interviewers=detection.interviewers,
+        company=detection.company,
+        role=detection.role,
         kind=detection.kind,
         location=event.location,
-        notes=[],
-        account=account,
     )
-    return Subject(
-        context=context,
-        title=event.summary,
-        calendar_id="primary",
-        domains=_domains(people),
-        kind=detection.kind,
-        notes=[],
-        detection=detection.reason,
-    )
+    return _subject(config, fu, detection=detection.reason)
 
 
 def followup_subject(config: Config, followup_id: str) -> Subject:
     """A follow-up from the state, with the notes taken so far."""
-    fu = open_store().find(followup_id)
+    return _subject(config, open_store().find(followup_id))
+
+
+def _account(config: Config) -> str:
+    return config.google.account or "you@example.com"
+
+
+def _subject(config: Config, fu: FollowUp, detection: str = "") -> Subject:
+    """The subject of a follow-up's draft, with the context the daemon would build
+    (core.drafting.followup_context) at the moment the draft falls due."""
+    from followupd.core.drafting import followup_context
+
     people = list(fu.people)
-    context = _context(
-        config,
-        people=people,
-        interviewers=list(fu.interviewers),
-        company=fu.company,
-        role=fu.role,
-        summary=fu.summary,
-        start=fu.start,
-        end=fu.end,
-        kind=fu.kind,
-        location=fu.location,
-        notes=list(fu.notes),
-        account=config.google.account or "you@example.com",
+    context = followup_context(
+        fu,
+        people,
+        profile=config.profile,
+        user_email=_account(config),
+        zone=config.timing.zone,
+        now=max(datetime.now(UTC), fu.end + timedelta(minutes=10)),
     )
     return Subject(
         context=context,
         title=fu.summary,
         calendar_id=fu.calendar_id,
-        domains=_domains(people),
+        domains=[p.email.rpartition("@")[2] for p in people],
         kind=fu.kind,
         notes=list(fu.notes),
-    )
-
-
-def _domains(people: list[Any]) -> list[str]:
-    return [p.email.rpartition("@")[2] for p in people]
-
-
-def _context(
-    config: Config,
-    *,
-    people: list[Any],
-    interviewers: list[Any],
-    account: str,
-    end: datetime,
-    **event: Any,
-) -> dict[str, Any]:
-    from followupd.core.context import build_context
-
-    return build_context(
-        recipient=people[0] if len(people) == 1 else None,
-        recipients=people,
-        interviewers=interviewers or people,
-        end=end,
-        profile=config.profile,
-        user_email=account,
-        zone=config.timing.zone,
-        now=max(datetime.now(UTC), end + timedelta(minutes=10)),
-        **event,
+        detection=detection,
     )
 
 
