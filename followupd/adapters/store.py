@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
+# The meta row of the last full cycle's end (see followupd.app.status).
+LAST_SYNC = "last_sync"
+
+
 def _dt(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -246,6 +250,10 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             (key, value),
         )
+
+    def mark_synced(self, at: datetime) -> None:
+        """A full cycle ended at `at` (the status record reads it as `last_sync`)."""
+        self.set_meta(LAST_SYNC, at.isoformat())
 
     # --- requests from the CLI ------------------------------------------------------
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from followupd.adapters.store import Store
+from followupd.adapters.store import LAST_SYNC, Store
 from followupd.app.lock import daemon_pid
 from followupd.errors import ConfigError
 
@@ -40,7 +40,7 @@ _KEYS = {
     "mode": "daemon_mode",
     "config_error": "config_error",
     "next_poll": "next_poll",
-    "last_sync": "last_sync",  # written by the engine after each cycle
+    "last_sync": LAST_SYNC,  # written by the engine after each cycle
     "auth_state": "auth_state",
     "auth_error": "auth_error",
     "last_error": "last_error",

@@ -30,7 +30,7 @@ class Engine(Sending):
         self.poll_calendars(report)
         self.check_gmail(report)
         self.act_due(report)
-        self.store.set_meta("last_sync", self.clock.now().isoformat())
+        self.store.mark_synced(self.clock.now())
         return report
 
     def poll_calendars(self, report: CycleReport | None = None) -> None:
