@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from followupd.sandbox import Sandbox
-from support.daemon_home import play_login
-
-ME = "casey@example.com"
-
+from support.daemon_home import ME, DaemonProcesses
 
 SS_BACKEND = "keyring.backends.SecretService.Keyring"
 
@@ -29,24 +25,7 @@ with open(sys.argv[1], "a", encoding="utf-8") as out:
 """
 
 
-def interview_event(event_id: str, ends_in: float, person: tuple[str, str]) -> dict[str, Any]:
-    end = datetime.now(UTC) + timedelta(seconds=ends_in)
-    start = end - timedelta(minutes=45)
-    email, name = person
-    return {
-        "id": event_id,
-        "summary": "Interview: Backend Engineer, Acme",
-        "start": {"dateTime": start.isoformat()},
-        "end": {"dateTime": end.isoformat()},
-        "attendees": [
-            {"email": ME, "self": True, "responseStatus": "accepted"},
-            {"email": email, "displayName": name, "responseStatus": "accepted"},
-        ],
-        "organizer": {"email": email},
-    }
-
-
-class DaemonHome:
+class DaemonHome(DaemonProcesses):
     """XDG directories, config, nudge log and child processes under *root*."""
 
     def __init__(self, root: Path, sandbox: Sandbox, *, token_store: str = "file") -> None:
@@ -126,51 +105,10 @@ class DaemonHome:
             f"command = {json.dumps(command)}\n"
         )
 
-    # --- the CLI and the daemon ---------------------------------------------------------
-
-    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "followupd", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def login(self) -> str:
-        return play_login(self.env, self.secrets)
-
-    def start_daemon(self) -> subprocess.Popen[str]:
-        log = open(self.root / f"daemon-{len(self.procs)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "followupd", "run"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        log.close()  # the child has its own copy
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen[str]) -> int:
-        proc.send_signal(signal.SIGTERM)
-        return proc.wait(timeout=15)
-
-    def logs(self) -> str:
-        return "".join(p.read_text() for p in sorted(self.root.glob("daemon-*.log")))
-
     def status(self) -> dict[str, Any]:
         result = self.cli("status", "--json")
         assert result.returncode == 0, result.stderr
         data: dict[str, Any] = json.loads(result.stdout)
-        return data
-
-    def list_json(self) -> list[dict[str, Any]]:
-        result = self.cli("list", "--json")
-        assert result.returncode == 0, result.stderr
-        data: list[dict[str, Any]] = json.loads(result.stdout)
         return data
 
     def nudges(self) -> list[dict[str, Any]]:
@@ -180,12 +118,6 @@ class DaemonHome:
 
     def problem_nudges(self) -> list[dict[str, Any]]:
         return [n for n in self.nudges() if n.get("kind") == "problem"]
-
-    def cleanup(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
 
 
 def seconds_until(iso: str | None) -> float:

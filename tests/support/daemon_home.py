@@ -48,7 +48,66 @@ def play_login(env: dict[str, str], secrets: Path) -> str:
     return "".join(output)
 
 
-class Home:
+class DaemonProcesses:
+    """The CLI and the daemon run as the user runs them, in the home's environment.
+
+    A home sets `root`, `env`, `secrets` (the client file for `login`) and `procs`.
+    """
+
+    root: Path
+    env: dict[str, str]
+    secrets: Path
+    procs: list[subprocess.Popen[str]]
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "followupd", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def login(self) -> str:
+        return play_login(self.env, self.secrets)
+
+    def start_daemon(self) -> subprocess.Popen[str]:
+        log = open(self.root / f"daemon-{len(self.procs)}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "followupd", "run"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        log.close()  # the child has its own copy
+        self.procs.append(proc)
+        return proc
+
+    def stop(
+        self, proc: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15
+    ) -> int:
+        proc.send_signal(sig)
+        return proc.wait(timeout=timeout)
+
+    def logs(self) -> str:
+        return "".join(p.read_text() for p in sorted(self.root.glob("daemon-*.log")))
+
+    def list_json(self) -> list[dict[str, Any]]:
+        result = self.cli("list", "--json")
+        assert result.returncode == 0, result.stderr
+        data: list[dict[str, Any]] = json.loads(result.stdout)
+        return data
+
+    def cleanup(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+class Home(DaemonProcesses):
     """A temporary XDG home with a config pointing at the sandbox."""
 
     def __init__(self, root: Path, sandbox: Sandbox) -> None:
@@ -100,49 +159,6 @@ class Home:
             "[nudge]\n"
             "channels = []\n" + extra
         )
-
-    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "followupd", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    def login(self) -> str:
-        return play_login(self.env, self.secrets)
-
-    def start_daemon(self) -> subprocess.Popen[str]:
-        log = open(self.root / f"daemon-{len(self.procs)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "followupd", "run"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> int:
-        proc.send_signal(sig)
-        return proc.wait(timeout=10)
-
-    def logs(self) -> str:
-        return "".join(p.read_text() for p in sorted(self.root.glob("daemon-*.log")))
-
-    def list_json(self) -> list[dict[str, Any]]:
-        result = self.cli("list", "--json")
-        assert result.returncode == 0, result.stderr
-        data: list[dict[str, Any]] = json.loads(result.stdout)
-        return data
-
-    def cleanup(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
 
 
 def interview_event(

@@ -24,14 +24,13 @@ from support.auth_daemon_home import (
     ME,
     DaemonHome,
     files_containing,
-    interview_event,
     private_modes,
     read_keyring_record,
     seconds_until,
     unlock_default_collection,
 )
 from support.auth_home import SecretService
-from support.daemon_home import wait_for
+from support.daemon_home import interview_event, wait_for
 
 from followupd.adapters.store import Store
 from followupd.sandbox import Sandbox
@@ -113,14 +112,14 @@ class TestRefusedToken:
     ) -> None:
         home = make_home("file")
         home.login()
-        google.add_event(interview_event("iv1", -1, JANE))
+        google.add_event(interview_event("iv1", -1, [JANE]))
         daemon = home.start_daemon()
         wait_for(lambda: drafts_to(google, JANE[0]), 30, "Jane's draft")
         assert home.status()["auth_state"] == "ok"
 
         # The user removes the app's access (or the 7-day Testing expiry hits).
         google.revoke_all_tokens()
-        google.add_event(interview_event("iv2", -1, OMAR))
+        google.add_event(interview_event("iv2", -1, [OMAR]))
         status = wait_for(
             lambda: (
                 (s := home.status())["auth_state"] == "refused"
@@ -176,7 +175,7 @@ class TestRefusedToken:
         assert daemon.poll() is None
 
         # A new login while the daemon runs: it recovers now, not in an hour.
-        google.add_event(interview_event("iv3", -1, PRIYA))
+        google.add_event(interview_event("iv3", -1, [PRIYA]))
         started = time.monotonic()
         home.login()
         wait_for(
@@ -229,7 +228,7 @@ class TestSecretService:
         record = read_keyring_record(service.address)
         assert record is not None and record["refresh_token"] in refresh_tokens(google)
 
-        google.add_event(interview_event("iv1", -1, JANE))
+        google.add_event(interview_event("iv1", -1, [JANE]))
         daemon = home.start_daemon()
         jane = wait_for(lambda: drafts_to(google, JANE[0]), 30, "Jane's draft")
         assert len(jane) == 1
@@ -243,7 +242,7 @@ class TestSecretService:
 
         # The collection gets locked: the daemon keeps working from the login it holds.
         service.lock_default_collection()
-        google.add_event(interview_event("iv2", -1, OMAR))
+        google.add_event(interview_event("iv2", -1, [OMAR]))
         wait_for(lambda: drafts_to(google, OMAR[0]), 20, "Omar's draft, keyring locked")
         assert home.status()["auth_state"] == "ok"
 
@@ -290,7 +289,7 @@ class TestSecretService:
         assert "keyring" in nudges[0]["title"] and "unlock" in nudges[0]["body"]
 
         # Unlocking (the user logs in to the desktop) and `followupd sync`: recovered.
-        google.add_event(interview_event("iv3", -1, PRIYA))
+        google.add_event(interview_event("iv3", -1, [PRIYA]))
         unlock_default_collection(service.address)
         assert home.cli("sync").returncode == 0
         wait_for(lambda: drafts_to(google, PRIYA[0]), 20, "Priya's draft after unlocking")
@@ -314,7 +313,7 @@ class TestSecretService:
         home = make_home("keyring")
         home.use_bus(service.address)
         home.login()
-        google.add_event(interview_event("iv1", -1, JANE))
+        google.add_event(interview_event("iv1", -1, [JANE]))
 
         # A systemd user unit started without the session bus, keyring left to choose.
         home.use_bus(None)
