@@ -24,10 +24,11 @@ from followupd.cli.render import (
 def list_(as_json: bool, show_all: bool) -> None:
     """List follow-ups."""
     from followupd.app.state import open_store
+    from followupd.core.model import State
 
     items = open_store().all()
     if not show_all and not as_json:
-        items = [f for f in items if not f.state.final or f.state.value == "sent"]
+        items = [f for f in items if not f.state.final or f.state is State.SENT]
     if as_json:  # needs no config (no time zone): skips pydantic for scripts
         echo_json([followup_json(f) for f in items])
         return

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 __all__ = [
     "clean_line",
@@ -92,9 +93,9 @@ def normalize_text(value: str) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def clean_line(text: str) -> str:
-    """Control and line-break characters -> space; bidi/format/unassigned dropped;
-    whitespace collapsed."""
+def clean_line(text: str, drop: Callable[[str, str], bool] | None = None) -> str:
+    """Control and line-break characters -> space; bidi/format/unassigned dropped
+    (ZWNJ stays), and whatever `drop(char, category)` says; whitespace collapsed."""
     out: list[str] = []
     for ch in text:
         if ch.isspace():
@@ -103,7 +104,9 @@ def clean_line(text: str) -> str:
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Zl", "Zp"):
             out.append(" ")
-        elif cat in ("Cs", "Co", "Cn") or (cat == "Cf" and ch != "\u200c"):
+        elif ch == "\u200c":  # ZWNJ is part of Persian spelling
+            out.append(ch)
+        elif cat in ("Cs", "Co", "Cn", "Cf") or (drop is not None and drop(ch, cat)):
             continue
         else:
             out.append(ch)

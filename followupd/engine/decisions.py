@@ -23,11 +23,12 @@ def apply_request(
     store: Store, config: Config, now: datetime, action: str, fu_id: str, arg: str, via: str
 ) -> tuple[bool, str, FollowUp | None]:
     """(ok, message, follow-up). Runs in one transaction."""
+    policy = lifecycle.Policy.from_config(config)
     with store.transaction():
         try:
             fu = store.find(fu_id)
             if action == "approve":
-                fu = lifecycle.approve(fu, now, lifecycle.Policy.from_config(config), via)
+                fu = lifecycle.approve(fu, now, policy, via)
                 assert fu.send_at is not None
                 local = fu.send_at.astimezone(config.timing.zone)
                 detail = f"approved via {via}; it will be sent {local:%a %d %b at %H:%M %Z}"
@@ -46,7 +47,7 @@ def apply_request(
         except (LifecycleError, FollowupdError) as exc:
             return False, str(exc), None
         store.record(now, fu.id, action, detail)
-        store.save(fu, lifecycle.next_due(fu, now, lifecycle.Policy.from_config(config)))
+        store.save(fu, lifecycle.next_due(fu, now, policy))
     return True, detail, fu
 
 

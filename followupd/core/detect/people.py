@@ -27,7 +27,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -51,7 +50,7 @@ from followupd.core.detect.vocabulary import (
     TOOL_LOCAL_TOKENS,
 )
 from followupd.core.model import Attendee, AttendeeKind, Event
-from followupd.core.text import has_letter
+from followupd.core.text import clean_line, has_letter
 
 # --------------------------------------------------------------------------- addresses
 
@@ -145,30 +144,22 @@ def company_from_domain(domain: str) -> str:
 # --------------------------------------------------------------------------- names
 
 
+def _not_a_name_char(ch: str, category: str) -> bool:
+    """Emoji and other symbols, combining enclosures, variation selectors, quotes and
+    brackets: never part of a name to greet."""
+    return (
+        category in ("So", "Sk", "Me")
+        or ch in NAME_DROP
+        or "\ufe00" <= ch <= "\ufe0f"
+        or "\U000e0100" <= ch <= "\U000e01ef"
+    )
+
+
 def clean_name(raw: str) -> str:
     """A display name fit to show: no control, bidi, emoji, quotes or brackets."""
     if not raw or TEMPLATE_SYNTAX.search(raw[:500]):
         return ""
-    out: list[str] = []
-    for ch in raw[:500]:
-        if ch.isspace():
-            out.append(" ")
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Zl", "Zp"):
-            out.append(" ")
-        elif (
-            cat in ("Cs", "Co", "Cn", "Cf", "So", "Sk", "Me")
-            or ch in NAME_DROP
-            or "\ufe00" <= ch <= "\ufe0f"
-            or "\U000e0100" <= ch <= "\U000e01ef"
-        ):
-            if ch == "\u200c":  # ZWNJ is part of Persian spelling
-                out.append(ch)
-            continue
-        else:
-            out.append(ch)
-    text = SPACES.sub(" ", PARENS.sub(" ", "".join(out))).strip()
+    text = SPACES.sub(" ", PARENS.sub(" ", clean_line(raw[:500], _not_a_name_char))).strip()
     text = re.sub(r"(?<!\w)\u200c|\u200c(?!\w)", "", text)  # ZWNJ only inside a word
     if "@" in text:
         return ""

@@ -201,15 +201,20 @@ def h_messages_get(mb: Mailbox, ctx: Ctx) -> Response:
     return Response.json(render(rec, fmt, ctx.params.get("metadataHeaders")))
 
 
-def h_messages_list(mb: Mailbox, ctx: Ctx) -> Response:
+def _listed(mb: Mailbox, ctx: Ctx) -> list[StoredMessage]:
+    """The messages a messages.list or threads.list asks for (q, labelIds, spam/trash)."""
     _user(mb, ctx)
     _no_q(ctx)
-    recs = search(
+    return search(
         mb,
         ctx.params.get("q"),
         ctx.params.get("labelIds"),
         bool(ctx.params.get("includeSpamTrash")),
     )
+
+
+def h_messages_list(mb: Mailbox, ctx: Ctx) -> Response:
+    recs = _listed(mb, ctx)
     chunk, nxt = _page(recs, ctx, 100, 500)
     out: Json = {"resultSizeEstimate": len(recs)}
     if chunk:
@@ -277,14 +282,7 @@ def h_threads_get(mb: Mailbox, ctx: Ctx) -> Response:
 
 
 def h_threads_list(mb: Mailbox, ctx: Ctx) -> Response:
-    _user(mb, ctx)
-    _no_q(ctx)
-    recs = search(
-        mb,
-        ctx.params.get("q"),
-        ctx.params.get("labelIds"),
-        bool(ctx.params.get("includeSpamTrash")),
-    )
+    recs = _listed(mb, ctx)
     seen: dict[str, StoredMessage] = {}
     for r in recs:
         seen.setdefault(r.thread_id, r)
